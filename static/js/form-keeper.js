@@ -1,0 +1,69 @@
+// Keeps what a monitor types in the incident form in this tab's sessionStorage, so that
+// a timed-out session, a lost connection or an accidental reload loses nothing. The copy
+// is restored when the form is opened again and removed once the incident is saved or the
+// user logs out. sessionStorage (not localStorage) ends with the tab, so a shared phone
+// does not keep victims' details.
+(function () {
+  "use strict";
+  const PREFIX = "tracker-form:";
+
+  function clearAll() {
+    Object.keys(sessionStorage).forEach(function (k) { if (k.indexOf(PREFIX) === 0) sessionStorage.removeItem(k); });
+  }
+
+  if (document.querySelector("[data-clear-kept]")) clearAll();
+  const logout = document.getElementById("logout");
+  if (logout) logout.addEventListener("click", clearAll);
+
+  const form = document.querySelector("form[data-keep]");
+  if (!form) return;
+  const key = PREFIX + form.dataset.keep;
+  const SKIP = { csrf_token: true, version: true };
+
+  function save() {
+    const values = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || SKIP[el.name] || el.type === "submit" || el.type === "button") return;
+      if (el.type === "checkbox" || el.type === "radio") values.push([el.name, el.value, el.checked]);
+      else values.push([el.name, el.value, null]);
+    });
+    sessionStorage.setItem(key, JSON.stringify(values));
+  }
+
+  function ensureRow(name) {
+    const m = name.match(/^([a-z_]+)-(\d+)-/);
+    if (!m || form.querySelector('[name="' + name + '"]')) return;
+    const block = form.querySelector('[data-rows="' + m[1] + '"]');
+    if (block && window.trackerRows) window.trackerRows.addRow(block, parseInt(m[2], 10));
+  }
+
+  function restore() {
+    const raw = sessionStorage.getItem(key);
+    if (!raw) return false;
+    const values = JSON.parse(raw);
+    values.forEach(function (entry) { ensureRow(entry[0]); });
+    values.forEach(function (entry) {
+      const [name, value, checked] = entry;
+      const els = form.querySelectorAll('[name="' + name + '"]');
+      els.forEach(function (el) {
+        if (el.type === "checkbox" || el.type === "radio") { if (el.value === value) el.checked = checked; }
+        else el.value = value;
+      });
+    });
+    return true;
+  }
+
+  // On a fresh GET the kept copy wins (it is newer than what the server has); after a
+  // POST the server's re-rendered form already holds the user's input.
+  if (form.dataset.restore === "1" && restore()) {
+    const note = document.createElement("p");
+    note.className = "flash";
+    note.id = "restored-note";
+    note.textContent = document.documentElement.lang === "es"
+      ? "Se recuperó lo que había escrito en esta pestaña."
+      : "What you had typed in this tab has been restored.";
+    form.parentNode.insertBefore(note, form);
+  }
+  form.addEventListener("input", save);
+  form.addEventListener("change", save);
+})();

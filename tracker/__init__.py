@@ -1,0 +1,52 @@
+"""Civic-space incident tracker: the application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    instance_path = os.environ.get("TRACKER_INSTANCE_PATH", str(PROJECT_ROOT / "instance"))
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from .config import load_config
+    load_config(app, test_config)
+
+    from . import models  # noqa: F401  (registers the tables)
+    from .extensions import babel, csrf, db, login_manager, migrate
+    from .i18n import select_locale
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(PROJECT_ROOT / "translations"))
+
+    from .auth import init_login
+    init_login(app, login_manager)
+
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .incidents.views import bp as incidents_bp
+    from .main import bp as main_bp
+    for blueprint in (main_bp, auth_bp, incidents_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    from .errors import register_error_pages
+    from .templating import register_template_helpers
+    register_error_pages(app)
+    register_template_helpers(app)
+
+    from .cli import register_commands
+    register_commands(app)
+    return app

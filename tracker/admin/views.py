@@ -1,0 +1,76 @@
+"""Admin pages: users and roles, and the audit log. Admins only."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth import service as accounts
+from ..errors import ServiceError
+from ..extensions import db
+from ..models import AuditEntry, User
+from ..security import can_manage_users
+from .forms import NewUserForm, RoleForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+AUDIT_PER_PAGE = 50
+
+
+@bp.before_request
+def admins_only():
+    if not can_manage_users(current_user):
+        abort(403)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.email.data, form.role.data, form.password.data,
+                                        name=form.name.data, actor=current_user)
+            flash(_("Created %(email)s.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+        except ServiceError as exc:
+            form.email.errors.append(str(exc))
+    all_users = db.session.scalars(sa.select(User).order_by(User.email)).all()
+    return render_template("admin/users.html", form=form, users=all_users,
+                           role_forms={u.id: RoleForm(role=u.role, prefix=f"u{u.id}") for u in all_users})
+
+
+def _user_or_404(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+@bp.post("/users/<int:user_id>/role")
+def change_role(user_id: int):
+    user = _user_or_404(user_id)
+    form = RoleForm(prefix=f"u{user.id}")
+    if form.validate_on_submit():
+        accounts.change_role(user, form.role.data, actor=current_user)
+        flash(_("%(email)s is now %(role)s.", email=user.email, role=form.role.data), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/active")
+def toggle_active(user_id: int):
+    user = _user_or_404(user_id)
+    try:
+        accounts.set_active(user, request.form.get("active") == "1", actor=current_user)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/audit")
+def audit_log():
+    page = max(request.args.get("page", 1, type=int), 1)
+    action = request.args.get("action", "")
+    stmt = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    entries = db.session.scalars(stmt.limit(AUDIT_PER_PAGE + 1).offset((page - 1) * AUDIT_PER_PAGE)).all()
+    actions = db.session.scalars(sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
+    return render_template("admin/audit.html", entries=entries[:AUDIT_PER_PAGE], page=page,
+                           has_next=len(entries) > AUDIT_PER_PAGE, action=action, actions=actions)

@@ -1,0 +1,45 @@
+"""Login, logout and the deny-by-default gate in front of every route."""
+from __future__ import annotations
+
+from flask import Flask, current_app, redirect, request, url_for
+from flask_login import LoginManager, current_user
+
+from ..extensions import db
+from ..security import PUBLIC_ENDPOINTS, SECURITY_HEADERS, content_security_policy
+
+
+def init_login(app: Flask, login_manager: LoginManager) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from ..models import User
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    app.before_request(_require_login)
+    app.after_request(_set_security_headers)
+
+
+def _require_login():
+    """Every endpoint needs a signed-in user unless it is on the public allowlist."""
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    if request.endpoint is None:  # unknown URL: let it 404 without revealing anything
+        return None
+    # After a timed-out session a POST is sent back to its form: the browser restores the
+    # typed input there (static/js/form-keeper.js), so nothing is lost by logging in again.
+    target = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    return redirect(url_for("auth.login", next=target))
+
+
+def _set_security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault(
+        "Content-Security-Policy", content_security_policy(current_app.config["TILE_URL"]))
+    if current_user.is_authenticated:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

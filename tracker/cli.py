@@ -1,0 +1,56 @@
+"""The `tracker` console script; the same commands run as `flask --app tracker …`.
+
+Core commands live here; feature packages add theirs through their own `cli.register`.
+"""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .errors import ServiceError
+from .taxonomy import ROLES
+
+
+def register_commands(app: Flask) -> None:
+    from .exchange.cli import register as register_exchange
+    from .regions.cli import register as register_regions
+    app.cli.add_command(init_db)
+    app.cli.add_command(create_user_command)
+    register_regions(app)
+    register_exchange(app)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Create or upgrade the database schema to the latest migration."""
+    from flask_migrate import upgrade
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    click.echo("Database is up to date.")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(list(ROLES)), required=True)
+@click.option("--name", default="", help="Display name.")
+@click.password_option(help="Asked for if not given (never echoed or logged).")
+@with_appcontext
+def create_user_command(email: str, role: str, name: str, password: str):
+    """Create a user account with a role."""
+    from .auth.service import create_user
+    try:
+        user = create_user(email, role, password, name=name)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {user.email} with role {user.role}.")
+
+
+def _create_app():
+    from . import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main():
+    """Civic-space incident tracker."""

@@ -1,0 +1,63 @@
+"""Configuration: safe defaults, then `instance/config.py`, then `TRACKER_*` environment
+variables, then (in tests) the mapping passed to `create_app`."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+
+
+def _persistent_secret_key(instance_path: Path) -> str:
+    """A random key kept in the instance folder, so sessions survive restarts without
+    anyone having to invent a secret for a local install."""
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    instance = Path(app.instance_path)
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'tracker.db'}",
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        TILE_URL=DEFAULT_TILE_URL,
+        TILE_ATTRIBUTION=DEFAULT_TILE_ATTRIBUTION,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # A monitor may spend an afternoon on one form: the token lives as long as the session.
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE="es",
+        LANGUAGES=("es", "en"),
+        INCIDENTS_PER_PAGE=25,
+        REF_PREFIX="PE",
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    env = os.environ
+    if "TRACKER_DATABASE_URL" in env:
+        app.config["SQLALCHEMY_DATABASE_URI"] = env["TRACKER_DATABASE_URL"]
+    if "TRACKER_TILE_URL" in env:
+        app.config["TILE_URL"] = env["TRACKER_TILE_URL"]
+    if "TRACKER_TILE_ATTRIBUTION" in env:
+        app.config["TILE_ATTRIBUTION"] = env["TRACKER_TILE_ATTRIBUTION"]
+    if env.get("TRACKER_SECURE_COOKIES") == "1":
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    if "TRACKER_SECRET_KEY" in env:
+        app.config["SECRET_KEY"] = env["TRACKER_SECRET_KEY"]
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _persistent_secret_key(instance)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}

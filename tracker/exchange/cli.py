@@ -1,0 +1,5 @@
+"""Placeholder until this feature's commands land."""
+
+
+def register(app):
+    pass

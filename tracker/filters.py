@@ -1,0 +1,154 @@
+"""The one filter builder behind every listing of incidents: the list, and later the map,
+reports, exports and the API. Parameter names are those of DESIGN.md §4.
+
+`parse_filters` turns URL parameters into an `IncidentFilter` and reports values it cannot
+use (so a mistyped link says what is wrong instead of silently showing everything);
+`filtered_incidents` turns the filter into SQL.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date
+
+import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
+
+from .models import Incident, IncidentViolation, Perpetrator, Victim
+from .taxonomy import (CONFIDENCES, DEFENDER_GROUPS, PERPETRATOR_TYPES, SECTION_BY_KEY, STATUSES,
+                       VICTIM_GROUPS, VIOLATIONS, section_codes)
+
+SORTS = ("date_desc", "date_asc")
+
+
+@dataclass
+class IncidentFilter:
+    date_from: date | None = None
+    date_to: date | None = None
+    section: list[str] = field(default_factory=list)
+    violation: list[str] = field(default_factory=list)
+    victim_group: list[str] = field(default_factory=list)
+    perpetrator: list[str] = field(default_factory=list)
+    admin1: list[str] = field(default_factory=list)
+    admin2: list[str] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    confidence: list[str] = field(default_factory=list)
+    q: str = ""
+
+    def is_empty(self) -> bool:
+        return self == IncidentFilter()
+
+    def to_args(self) -> list[tuple[str, str]]:
+        """URL parameters that reproduce this filter (for links, pagination, exports)."""
+        args: list[tuple[str, str]] = []
+        if self.date_from:
+            args.append(("from", self.date_from.isoformat()))
+        if self.date_to:
+            args.append(("to", self.date_to.isoformat()))
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                args.extend((f.name, v) for v in value)
+        if self.q:
+            args.append(("q", self.q))
+        return args
+
+
+# parameter name -> the codes it accepts (None: any non-empty text, e.g. region names)
+_LIST_PARAMS: dict[str, object] = {
+    "section": SECTION_BY_KEY, "violation": VIOLATIONS, "victim_group": VICTIM_GROUPS,
+    "perpetrator": PERPETRATOR_TYPES, "status": STATUSES, "confidence": CONFIDENCES,
+    "admin1": None, "admin2": None,
+}
+
+
+def parse_filters(args: MultiDict) -> tuple[IncidentFilter, list[str]]:
+    """Read filter parameters; unusable values are left out and described in `errors`."""
+    errors: list[str] = []
+    result = IncidentFilter(q=(args.get("q") or "").strip()[:200])
+    for name, attr in (("from", "date_from"), ("to", "date_to")):
+        raw = (args.get(name) or "").strip()
+        if raw:
+            try:
+                setattr(result, attr, date.fromisoformat(raw))
+            except ValueError:
+                errors.append(f"'{raw}' is not a date in the form YYYY-MM-DD ({name}).")
+    if result.date_from and result.date_to and result.date_from > result.date_to:
+        errors.append("The period ends before it starts.")
+    for name, allowed in _LIST_PARAMS.items():
+        values = []
+        for raw in args.getlist(name):
+            value = raw.strip()
+            if not value:
+                continue
+            if allowed is not None and value not in allowed:
+                errors.append(f"Unknown {name.replace('_', ' ')} '{value}'.")
+                continue
+            if value not in values:
+                values.append(value)
+        setattr(result, name, values)
+    return result, errors
+
+
+def _exists(model, *conditions) -> sa.Exists:
+    return sa.exists().where(model.incident_id == Incident.id, *conditions)
+
+
+def filter_conditions(f: IncidentFilter) -> list[sa.ColumnElement[bool]]:
+    """WHERE conditions for a filter. Within a parameter values are alternatives (OR);
+    different parameters must all hold (AND)."""
+    conds: list[sa.ColumnElement[bool]] = []
+    if f.date_from:
+        conds.append(Incident.date >= f.date_from)
+    if f.date_to:
+        conds.append(Incident.date <= f.date_to)
+    if f.status:
+        conds.append(Incident.status.in_(f.status))
+    if f.confidence:
+        conds.append(Incident.confidence.in_(f.confidence))
+    if f.admin1:
+        conds.append(Incident.admin1.in_(f.admin1))
+    if f.admin2:
+        conds.append(Incident.admin2.in_(f.admin2))
+    if f.violation:
+        conds.append(_exists(IncidentViolation, IncidentViolation.code.in_(f.violation)))
+    if f.section:
+        conds.append(sa.or_(*(section_condition(key) for key in f.section)))
+    if f.victim_group:
+        conds.append(_exists(Victim, Victim.group.in_(f.victim_group)))
+    if f.perpetrator:
+        conds.append(_exists(Perpetrator, Perpetrator.type.in_(f.perpetrator)))
+    if f.q:
+        pattern = f"%{_escape_like(f.q)}%"
+        conds.append(sa.or_(*(col.ilike(pattern, escape="\\")
+                              for col in (Incident.title, Incident.description, Incident.place))))
+    return conds
+
+
+def section_condition(key: str) -> sa.ColumnElement[bool]:
+    """An incident belongs to a section if it has one of the section's codes; the protection
+    section also needs a victim from a defender group (DESIGN.md §3)."""
+    cond = _exists(IncidentViolation, IncidentViolation.code.in_(section_codes(key)))
+    if key == "protection":
+        cond = sa.and_(cond, _exists(Victim, Victim.group.in_(sorted(DEFENDER_GROUPS))))
+    return cond
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filtered_incidents(f: IncidentFilter, user=None, sort: str = "date_desc") -> sa.Select:
+    """SELECT of the incidents matching `f` that `user` may see, in the requested order."""
+    from .security import visible_incidents_clause
+    stmt = sa.select(Incident).where(visible_incidents_clause(user), *filter_conditions(f))
+    if sort == "date_asc":
+        return stmt.order_by(Incident.date.asc(), Incident.id.asc())
+    return stmt.order_by(Incident.date.desc(), Incident.id.desc())
+
+
+def count_incidents(f: IncidentFilter, user=None) -> int:
+    from .extensions import db
+    from .security import visible_incidents_clause
+    stmt = sa.select(sa.func.count()).select_from(Incident).where(
+        visible_incidents_clause(user), *filter_conditions(f))
+    return db.session.scalar(stmt) or 0

@@ -1,0 +1,18 @@
+"""Language choice: the user's pick from the header switch, else the browser's, else Spanish."""
+from flask import current_app, request, session
+
+from .taxonomy import Term
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def term_label(terms: dict[str, Term], code: str) -> str:
+    """Label of a taxonomy code in the current language; unknown codes are shown as they are."""
+    term = terms.get(code)
+    return term.label(select_locale()) if term else code

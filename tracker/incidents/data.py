@@ -1,0 +1,79 @@
+"""Plain data for one incident as a user or a file describes it, before it is stored.
+
+Forms, CSV rows and tests all build an `IncidentData`; the service stores it. Keeping this
+apart from the ORM objects lets validation and comparison happen without a database.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+
+@dataclass
+class VictimData:
+    group: str
+    count: int = 1
+    gender: str = "unknown"
+    name: str = ""
+    organisation: str = ""
+    indigenous: bool = False
+    lgbtiq: bool = False
+    woman_defender: bool = False
+
+
+@dataclass
+class PerpetratorData:
+    type: str
+    name: str = ""
+    involvement: str = "direct"
+
+
+@dataclass
+class SourceData:
+    kind: str
+    title: str = ""
+    url: str = ""
+    publisher: str = ""
+    published_on: date | None = None
+    reliability: str = "F"
+    confidential: bool = False
+
+
+@dataclass
+class IncidentData:
+    title: str
+    date: date
+    description: str = ""
+    date_precision: str = "day"
+    end_date: date | None = None
+    place: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    geo_precision: str = "exact"
+    country: str = "PE"
+    admin1: str = ""
+    admin2: str = ""
+    admin3: str = ""
+    violations: list[str] = field(default_factory=list)
+    victims: list[VictimData] = field(default_factory=list)
+    perpetrators: list[PerpetratorData] = field(default_factory=list)
+    sources: list[SourceData] = field(default_factory=list)
+    killed: int | None = None
+    injured: int | None = None
+    detained: int | None = None
+    confidence: str = "unknown"
+    visibility: str = "internal"
+    public_location: str = "admin1"
+    consent: bool = False
+    event: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# Incident columns copied one to one from IncidentData.
+SCALAR_FIELDS = (
+    "title", "description", "date", "date_precision", "end_date", "place", "latitude",
+    "longitude", "geo_precision", "country", "admin1", "admin2", "admin3", "killed", "injured",
+    "detained", "confidence", "visibility", "public_location", "consent",
+)

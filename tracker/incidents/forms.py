@@ -1,0 +1,211 @@
+"""The incident form. Choices are filled per request so labels follow the user's language;
+repeating rows (victims, perpetrators, sources) are WTForms FieldLists that the browser
+extends (static/js/rows.js)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, FieldList, FloatField, Form, FormField, HiddenField,
+                     IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from .. import taxonomy as tx
+from ..i18n import select_locale
+from datetime import date
+
+from .data import IncidentData, PerpetratorData, SourceData, VictimData
+
+# A generous box around Peru: a point outside it is almost always a typo or swapped lat/lon.
+PERU_BOUNDS = {"lat": (-18.6, 0.2), "lon": (-81.6, -68.4)}
+
+BLANK = ("", "—")
+
+
+def _text(field) -> str:
+    """A text field's value, trimmed; absent fields read as empty."""
+    return (field.data or "").strip()
+
+
+def _choices(terms) -> list[tuple[str, str]]:
+    return tx.choices(terms, select_locale())
+
+
+class _RowForm(Form):
+    """A repeating row; an entirely blank row is ignored rather than rejected."""
+    KEY_FIELD = ""
+    DEFAULTED: tuple[str, ...] = ()  # fields that always carry a value, so they don't count
+
+    def is_blank(self) -> bool:
+        return not any(field.data for name, field in self._fields.items()
+                       if name not in self.DEFAULTED and field.type != "BooleanField")
+
+    def validate(self, extra_validators=None) -> bool:
+        if self.is_blank():
+            return True
+        ok = super().validate(extra_validators)
+        key = self[self.KEY_FIELD]
+        if not key.data:
+            key.errors = [*key.errors, _l("Choose one.")]
+            ok = False
+        return ok
+
+
+class VictimForm(_RowForm):
+    KEY_FIELD = "group"
+    DEFAULTED = ("count", "gender")
+    group = SelectField(_l("Group"), validate_choice=True)
+    count = IntegerField(_l("How many people"), default=1,
+                         validators=[Optional(), NumberRange(min=1, max=100000, message=_l("Enter a number of at least 1."))])
+    gender = SelectField(_l("Gender"), default="unknown")
+    name = StringField(_l("Name (restricted)"), validators=[Length(max=200)])
+    organisation = StringField(_l("Organisation (restricted)"), validators=[Length(max=200)])
+    indigenous = BooleanField(_l("Indigenous"))
+    lgbtiq = BooleanField(_l("LGBTIQ+"))
+    woman_defender = BooleanField(_l("Woman defender"))
+
+    def fill_choices(self) -> None:
+        self.group.choices = [BLANK, *_choices(tx.VICTIM_GROUPS)]
+        self.gender.choices = _choices(tx.GENDERS)
+
+    def to_data(self) -> VictimData:
+        return VictimData(group=self.group.data, count=self.count.data or 1, gender=self.gender.data or "unknown",
+                          name=_text(self.name), organisation=_text(self.organisation),
+                          indigenous=self.indigenous.data, lgbtiq=self.lgbtiq.data,
+                          woman_defender=self.woman_defender.data)
+
+
+class PerpetratorForm(_RowForm):
+    KEY_FIELD = "type"
+    DEFAULTED = ("involvement",)
+    type = SelectField(_l("Type"))
+    name = StringField(_l("Name"), validators=[Length(max=200)])
+    involvement = SelectField(_l("Involvement"), default="direct")
+
+    def fill_choices(self) -> None:
+        self.type.choices = [BLANK, *_choices(tx.PERPETRATOR_TYPES)]
+        self.involvement.choices = _choices(tx.INVOLVEMENTS)
+
+    def to_data(self) -> PerpetratorData:
+        return PerpetratorData(type=self.type.data, name=_text(self.name), involvement=self.involvement.data)
+
+
+class SourceForm(_RowForm):
+    KEY_FIELD = "kind"
+    DEFAULTED = ("reliability",)
+    kind = SelectField(_l("Kind"))
+    title = StringField(_l("Title"), validators=[Length(max=300)])
+    url = StringField(_l("Link"), validators=[Optional(), URL(message=_l("Enter a full web address starting with http:// or https://.")), Length(max=1000)])
+    publisher = StringField(_l("Publisher"), validators=[Length(max=200)])
+    published_on = DateField(_l("Published on"), validators=[Optional()])
+    reliability = SelectField(_l("Reliability"), default="F")
+    confidential = BooleanField(_l("Confidential"))
+
+    def fill_choices(self) -> None:
+        self.kind.choices = [BLANK, *_choices(tx.SOURCE_KINDS)]
+        self.reliability.choices = _choices(tx.RELIABILITY)
+
+    def to_data(self) -> SourceData:
+        return SourceData(kind=self.kind.data, title=_text(self.title), url=_text(self.url),
+                          publisher=_text(self.publisher), published_on=self.published_on.data,
+                          reliability=self.reliability.data, confidential=self.confidential.data)
+
+
+def _count_field(label):
+    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=100000, message=_l("Enter 0 or a positive number."))])
+
+
+class IncidentForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Give the incident a short title.")), Length(max=300)])
+    description = TextAreaField(_l("What happened"), validators=[Length(max=20000)])
+    date = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date (or the first day of the week, month or year)."))])
+    date_precision = SelectField(_l("Date precision"), default="day")
+    end_date = DateField(_l("End date"), validators=[Optional()])
+    place = StringField(_l("Place"), validators=[Length(max=200)])
+    latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(min=-90, max=90, message=_l("Latitude must be between -90 and 90."))])
+    longitude = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(min=-180, max=180, message=_l("Longitude must be between -180 and 180."))])
+    geo_precision = SelectField(_l("Location precision"), default="exact")
+    country = StringField(_l("Country"), default="PE", validators=[DataRequired(), Length(min=2, max=2)])
+    admin1 = StringField(_l("Department / region"), validators=[Length(max=120)])
+    admin2 = StringField(_l("Province"), validators=[Length(max=120)])
+    admin3 = StringField(_l("District"), validators=[Length(max=120)])
+    violations = SelectMultipleField(_l("Violations"))
+    victims = FieldList(FormField(VictimForm), min_entries=1)
+    perpetrators = FieldList(FormField(PerpetratorForm), min_entries=0)
+    sources = FieldList(FormField(SourceForm), min_entries=1)
+    killed = _count_field(_l("Killed"))
+    injured = _count_field(_l("Injured"))
+    detained = _count_field(_l("Detained"))
+    confidence = SelectField(_l("Confidence"), default="unknown")
+    visibility = SelectField(_l("Who may see it"), default="internal")
+    public_location = SelectField(_l("Location shown to the public"), default="admin1")
+    consent = BooleanField(_l("The victims agreed to publication"))
+    event = StringField(_l("Event (optional grouping)"), validators=[Length(max=200)])
+    version = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.date_precision.choices = _choices(tx.DATE_PRECISIONS)
+        self.geo_precision.choices = _choices(tx.GEO_PRECISIONS)
+        self.confidence.choices = _choices(tx.CONFIDENCES)
+        self.visibility.choices = _choices(tx.VISIBILITIES)
+        self.public_location.choices = _choices(tx.PUBLIC_LOCATIONS)
+        self.violations.choices = [(code, term.label(select_locale())) for code, term in tx.VIOLATIONS.items()]
+        for rows in (self.victims, self.perpetrators, self.sources):
+            for row in rows:
+                row.form.fill_choices()
+
+    def validate_end_date(self, field):
+        if field.data and self.date.data and field.data < self.date.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def validate_longitude(self, field):
+        lat, lon = self.latitude.data, field.data
+        if (lat is None) != (lon is None):
+            raise ValidationError(_l("Enter both latitude and longitude, or neither."))
+        if lat is None or _text(self.country).upper() != "PE":
+            return
+        (lat_lo, lat_hi), (lon_lo, lon_hi) = PERU_BOUNDS["lat"], PERU_BOUNDS["lon"]
+        if not (lat_lo <= lat <= lat_hi and lon_lo <= lon <= lon_hi):
+            swapped = lat_lo <= lon <= lat_hi and lon_lo <= lat <= lon_hi
+            raise ValidationError(_l("Latitude and longitude look swapped.") if swapped
+                                  else _l("This point is outside Peru. Check the coordinates."))
+
+    def to_data(self) -> IncidentData:
+        return IncidentData(
+            title=_text(self.title), description=_text(self.description), date=self.date.data,
+            date_precision=self.date_precision.data, end_date=self.end_date.data, place=_text(self.place),
+            latitude=self.latitude.data, longitude=self.longitude.data, geo_precision=self.geo_precision.data,
+            country=_text(self.country).upper() or "PE", admin1=_text(self.admin1),
+            admin2=_text(self.admin2), admin3=_text(self.admin3), violations=list(self.violations.data),
+            victims=[r.form.to_data() for r in self.victims if not r.form.is_blank()],
+            perpetrators=[r.form.to_data() for r in self.perpetrators if not r.form.is_blank()],
+            sources=[r.form.to_data() for r in self.sources if not r.form.is_blank()],
+            killed=self.killed.data, injured=self.injured.data, detained=self.detained.data,
+            confidence=self.confidence.data, visibility=self.visibility.data,
+            public_location=self.public_location.data, consent=self.consent.data, event=_text(self.event))
+
+
+class StatusForm(FlaskForm):
+    to_status = HiddenField(validators=[DataRequired()])
+    comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
+    version = HiddenField(validators=[DataRequired()])
+
+
+def row_templates() -> dict[str, _RowForm]:
+    """Blank rows the browser copies when the user adds a victim, perpetrator or source."""
+    rows = {"victims": VictimForm, "perpetrators": PerpetratorForm, "sources": SourceForm}
+    templates = {}
+    for name, form_cls in rows.items():
+        blank = form_cls(prefix=f"{name}-__index__")
+        blank.fill_choices()
+        templates[name] = blank
+    return templates
+
+
+def initial_data(snapshot: dict) -> dict:
+    """Form data from a stored snapshot (see service.snapshot): ISO dates back to dates."""
+    def as_date(value):
+        return date.fromisoformat(value) if value else None
+    data = {**snapshot, "date": as_date(snapshot["date"]), "end_date": as_date(snapshot["end_date"])}
+    data["sources"] = [{**s, "published_on": as_date(s["published_on"])} for s in snapshot["sources"]]
+    return data

@@ -1,0 +1,218 @@
+"""Recording, editing and reviewing incidents: plain functions over the models, used by
+the web views, the CLI and the tests alike.
+
+Every saved change becomes an `IncidentVersion` (who, when, which fields, old → new);
+a save based on an outdated version is refused with an `EditConflict`.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import audit
+from ..errors import InvalidTransition, PermissionDenied, ServiceError
+from ..extensions import db
+from ..models import Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source, StatusChange, Victim
+from ..security import can_record, can_review, incident_access, is_owner
+from ..timeutil import utcnow
+from .data import SCALAR_FIELDS, IncidentData, PerpetratorData, SourceData, VictimData
+from .refs import allocate_refs
+
+# status -> statuses it may move to, and who may move it
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "draft": ("submitted",),
+    "submitted": ("verified", "rejected", "draft"),
+    "verified": ("published", "rejected", "submitted"),
+    "published": ("verified",),
+    "rejected": ("draft",),
+}
+# transitions that send work back need a word of explanation
+COMMENT_REQUIRED = {("submitted", "draft"), ("submitted", "rejected"), ("verified", "rejected"),
+                    ("verified", "submitted"), ("published", "verified")}
+
+
+class EditConflict(ServiceError):
+    """Someone else saved the incident after the user opened it."""
+
+    def __init__(self, incident: Incident, base_version: int, changed: dict[str, Any]):
+        self.incident = incident
+        self.base_version = base_version
+        self.changed = changed  # field -> [value the user started from, value now stored]
+        super().__init__(
+            f"This incident was changed by someone else (now version {incident.version}, you "
+            f"started from version {base_version}). Your changes were not saved.")
+
+
+# --- snapshots and differences -------------------------------------------------------
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def snapshot(incident: Incident) -> dict[str, Any]:
+    """The incident as plain JSON-able data: what a version stores."""
+    snap = {name: _plain(getattr(incident, name)) for name in SCALAR_FIELDS}
+    snap["status"] = incident.status
+    snap["event"] = incident.event.name if incident.event else ""
+    snap["violations"] = sorted(v.code for v in incident.violations)
+    snap["victims"] = [_row(v, VictimData) for v in incident.victims]
+    snap["perpetrators"] = [_row(p, PerpetratorData) for p in incident.perpetrators]
+    snap["sources"] = [_row(s, SourceData) for s in incident.sources]
+    return snap
+
+
+def _row(obj, data_cls) -> dict[str, Any]:
+    return {name: _plain(getattr(obj, name)) for name in data_cls.__dataclass_fields__}
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list]:
+    """Fields whose value differs, as field -> [old, new]."""
+    return {key: [old.get(key), new.get(key)] for key in new if old.get(key) != new.get(key)}
+
+
+def _record_version(incident: Incident, user, previous: dict[str, Any] | None) -> IncidentVersion:
+    current = snapshot(incident)
+    version = IncidentVersion(incident=incident, version=incident.version, user_id=getattr(user, "id", None),
+                              snapshot=current, changes=diff(previous, current) if previous else {})
+    db.session.add(version)
+    return version
+
+
+def _ensure_baseline(incident: Incident) -> None:
+    """Imported incidents have no version yet: keep their state before the first change."""
+    if not incident.versions:
+        db.session.add(IncidentVersion(incident=incident, version=incident.version, user_id=incident.created_by_id,
+                                       snapshot=snapshot(incident), changes={}))
+
+
+# --- writing the data ------------------------------------------------------------------
+
+def _event_by_name(name: str) -> Event | None:
+    name = name.strip()
+    if not name:
+        return None
+    event = db.session.scalar(sa.select(Event).where(Event.name == name))
+    if event is None:
+        event = Event(name=name)
+        db.session.add(event)
+    return event
+
+
+def _apply(incident: Incident, data: IncidentData) -> None:
+    from ..regions.service import fill_regions
+    fill_regions(data)
+    for name in SCALAR_FIELDS:
+        setattr(incident, name, getattr(data, name))
+    incident.event = _event_by_name(data.event)
+    incident.violations = [IncidentViolation(code=code) for code in dict.fromkeys(data.violations)]
+    incident.victims = [Victim(position=i, **vars(v)) for i, v in enumerate(data.victims)]
+    incident.perpetrators = [Perpetrator(position=i, **vars(p)) for i, p in enumerate(data.perpetrators)]
+    incident.sources = [Source(position=i, **vars(s)) for i, s in enumerate(data.sources)]
+
+
+def create_incident(data: IncidentData, user, submit: bool = False) -> Incident:
+    """Store a new incident as a draft (or submitted, if `submit` and it is complete)."""
+    if not can_record(user):
+        raise PermissionDenied("Your role cannot record incidents.")
+    prefix = current_app.config["REF_PREFIX"]
+    incident = Incident(ref=allocate_refs(prefix, [data.date.year])[0], created_by_id=user.id, status="draft")
+    _apply(incident, data)
+    db.session.add(incident)
+    db.session.flush()
+    _record_version(incident, user, None)
+    audit.record("incident_created", incident.ref, user=user)
+    if submit:
+        _transition(incident, "submitted", user, "")
+    db.session.commit()
+    return incident
+
+
+def update_incident(incident: Incident, data: IncidentData, user, base_version: int,
+                    submit: bool = False) -> Incident:
+    """Save an edit made from `base_version`; refuse it if the incident moved on since."""
+    if not incident_access(user, incident).edit:
+        raise PermissionDenied("You may not edit this incident.")
+    if incident.version != base_version:
+        raise _conflict(incident, base_version)
+    _ensure_baseline(incident)
+    before = snapshot(incident)
+    _apply(incident, data)
+    db.session.flush()
+    if snapshot(incident) != before:
+        incident.updated_at = utcnow()  # an UPDATE of the row bumps `version` (optimistic lock)
+        try:
+            db.session.flush()
+        except StaleDataError:
+            db.session.rollback()
+            db.session.refresh(incident)
+            raise _conflict(incident, base_version) from None
+        _record_version(incident, user, before)
+        audit.record("incident_edited", incident.ref, user=user)
+    if submit and incident.status == "draft":
+        _transition(incident, "submitted", user, "")
+    db.session.commit()
+    return incident
+
+
+def _conflict(incident: Incident, base_version: int) -> EditConflict:
+    db.session.rollback()
+    base = db.session.scalar(sa.select(IncidentVersion).where(
+        IncidentVersion.incident_id == incident.id, IncidentVersion.version == base_version))
+    changed = diff(base.snapshot, snapshot(incident)) if base else {}
+    return EditConflict(incident, base_version, changed)
+
+
+# --- workflow --------------------------------------------------------------------------
+
+def missing_for_submission(incident: Incident) -> list[str]:
+    """What a reviewer needs before an incident can leave the draft stage."""
+    problems = []
+    if not incident.violations:
+        problems.append("at least one violation")
+    if not incident.victims:
+        problems.append("at least one victim")
+    if not incident.sources:
+        problems.append("at least one source")
+    if incident.latitude is None and not incident.admin1:
+        problems.append("a location (coordinates or a region)")
+    return problems
+
+
+def allowed_transitions(incident: Incident, user) -> tuple[str, ...]:
+    targets = TRANSITIONS.get(incident.status, ())
+    if can_review(user):
+        return targets
+    if is_owner(user, incident) and incident.status == "draft":
+        return ("submitted",)
+    return ()
+
+
+def change_status(incident: Incident, to_status: str, user, comment: str = "", base_version: int | None = None) -> None:
+    """Move an incident along the workflow with the actor's comment."""
+    if base_version is not None and incident.version != base_version:
+        raise _conflict(incident, base_version)
+    _ensure_baseline(incident)
+    _transition(incident, to_status, user, comment)
+    db.session.commit()
+
+
+def _transition(incident: Incident, to_status: str, user, comment: str) -> None:
+    comment = comment.strip()
+    if to_status not in allowed_transitions(incident, user):
+        raise InvalidTransition(f"An incident that is {incident.status} cannot be moved to {to_status} by you.")
+    if (incident.status, to_status) in COMMENT_REQUIRED and not comment:
+        raise InvalidTransition("Please say why in the comment.")
+    if to_status != "draft" and incident.status == "draft" and (missing := missing_for_submission(incident)):
+        raise InvalidTransition("Before submitting, add " + ", ".join(missing) + ".")
+    before = snapshot(incident)
+    db.session.add(StatusChange(incident=incident, from_status=incident.status, to_status=to_status,
+                                comment=comment, user_id=user.id))
+    audit.record("status_changed", incident.ref, user=user, old=incident.status, new=to_status)
+    incident.status = to_status
+    incident.updated_at = utcnow()
+    db.session.flush()
+    _record_version(incident, user, before)

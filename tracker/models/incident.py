@@ -1,0 +1,190 @@
+"""The incident aggregate (DESIGN.md §2): an incident with its violations, victims,
+perpetrators and sources, its workflow history and its full change history."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+
+class Event(db.Model):
+    """Groups incidents that belong to one event (a protest wave, a strike)."""
+    __tablename__ = "events"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+
+class Incident(db.Model):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        sa.Index("ix_incidents_status_date", "status", "date"),
+        sa.Index("ix_incidents_admin1_date", "admin1", "date"),
+        sa.Index("ix_incidents_admin2_date", "admin2", "date"),
+        sa.CheckConstraint("killed IS NULL OR killed >= 0", name="killed_not_negative"),
+        sa.CheckConstraint("injured IS NULL OR injured >= 0", name="injured_not_negative"),
+        sa.CheckConstraint("detained IS NULL OR detained >= 0", name="detained_not_negative"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    ref: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    date: so.Mapped[date] = so.mapped_column(index=True)
+    date_precision: so.Mapped[str] = so.mapped_column(sa.String(10), default="day")
+    end_date: so.Mapped[date | None]
+
+    place: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    latitude: so.Mapped[float | None]
+    longitude: so.Mapped[float | None]
+    geo_precision: so.Mapped[str] = so.mapped_column(sa.String(10), default="exact")
+    country: so.Mapped[str] = so.mapped_column(sa.String(2), default="PE")
+    admin1: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+    admin2: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+    admin3: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+
+    killed: so.Mapped[int | None]
+    injured: so.Mapped[int | None]
+    detained: so.Mapped[int | None]
+
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="draft")
+    confidence: so.Mapped[str] = so.mapped_column(sa.String(12), default="unknown", index=True)
+    visibility: so.Mapped[str] = so.mapped_column(sa.String(10), default="internal")
+    public_location: so.Mapped[str] = so.mapped_column(sa.String(10), default="admin1")
+    consent: so.Mapped[bool] = so.mapped_column(default=False)
+
+    event_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("events.id"), index=True)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
+    version: so.Mapped[int] = so.mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    event: so.Mapped[Event | None] = so.relationship()
+    created_by: so.Mapped["User | None"] = so.relationship()  # noqa: F821
+    violations: so.Mapped[list[IncidentViolation]] = so.relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentViolation.code")
+    victims: so.Mapped[list[Victim]] = so.relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="Victim.position")
+    perpetrators: so.Mapped[list[Perpetrator]] = so.relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="Perpetrator.position")
+    sources: so.Mapped[list[Source]] = so.relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="Source.position")
+    status_changes: so.Mapped[list[StatusChange]] = so.relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="StatusChange.id")
+    versions: so.Mapped[list[IncidentVersion]] = so.relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentVersion.version")
+
+    @property
+    def violation_codes(self) -> list[str]:
+        return [v.code for v in self.violations]
+
+
+class IncidentViolation(db.Model):
+    __tablename__ = "incident_violations"
+    __table_args__ = (sa.Index("ix_incident_violations_code_incident", "code", "incident_id"),)
+
+    incident_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+
+    incident: so.Mapped[Incident] = so.relationship(back_populates="violations")
+
+
+class Victim(db.Model):
+    __tablename__ = "victims"
+    __table_args__ = (
+        sa.Index("ix_victims_group_incident", "group", "incident_id"),
+        sa.CheckConstraint("count >= 1", name="count_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    incident_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    group: so.Mapped[str] = so.mapped_column(sa.String(40))
+    count: so.Mapped[int] = so.mapped_column(default=1)
+    gender: so.Mapped[str] = so.mapped_column(sa.String(12), default="unknown")
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")  # restricted
+    organisation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")  # restricted
+    indigenous: so.Mapped[bool] = so.mapped_column(default=False)
+    lgbtiq: so.Mapped[bool] = so.mapped_column(default=False)
+    woman_defender: so.Mapped[bool] = so.mapped_column(default=False)
+
+    incident: so.Mapped[Incident] = so.relationship(back_populates="victims")
+
+
+class Perpetrator(db.Model):
+    __tablename__ = "perpetrators"
+    __table_args__ = (sa.Index("ix_perpetrators_type_incident", "type", "incident_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    incident_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    type: so.Mapped[str] = so.mapped_column(sa.String(40))
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    involvement: so.Mapped[str] = so.mapped_column(sa.String(12), default="direct")
+
+    incident: so.Mapped[Incident] = so.relationship(back_populates="perpetrators")
+
+
+class Source(db.Model):
+    __tablename__ = "sources"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    incident_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20))
+    title: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    url: so.Mapped[str] = so.mapped_column(sa.String(1000), default="")
+    publisher: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    published_on: so.Mapped[date | None]
+    reliability: so.Mapped[str] = so.mapped_column(sa.String(1), default="F")
+    confidential: so.Mapped[bool] = so.mapped_column(default=False)
+
+    incident: so.Mapped[Incident] = so.relationship(back_populates="sources")
+
+
+class StatusChange(db.Model):
+    """One workflow transition with the reviewer's (or monitor's) comment."""
+    __tablename__ = "status_changes"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    incident_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    from_status: so.Mapped[str] = so.mapped_column(sa.String(12))
+    to_status: so.Mapped[str] = so.mapped_column(sa.String(12))
+    comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    incident: so.Mapped[Incident] = so.relationship(back_populates="status_changes")
+    user: so.Mapped["User | None"] = so.relationship()  # noqa: F821
+
+
+class IncidentVersion(db.Model):
+    """A saved state of an incident: the full snapshot and the fields that changed."""
+    __tablename__ = "incident_versions"
+    __table_args__ = (sa.UniqueConstraint("incident_id", "version", name="uq_incident_versions_incident_version"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    incident_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    version: so.Mapped[int]
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    snapshot: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    changes: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+
+    incident: so.Mapped[Incident] = so.relationship(back_populates="versions")
+    user: so.Mapped["User | None"] = so.relationship()  # noqa: F821

@@ -1,0 +1,146 @@
+"""The one place that decides who may do and see what: password hashing, role rules,
+which incidents a user may list, and which restricted fields they may read.
+
+Views, exports and the API all ask this module; none decides on its own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from .taxonomy import REPORTABLE_STATUSES
+
+if TYPE_CHECKING:
+    from .models import Incident, User
+
+_hasher = PasswordHasher()
+
+MIN_PASSWORD_LENGTH = 10
+STAFF_ROLES = ("admin", "reviewer")
+RECORDING_ROLES = ("admin", "reviewer", "monitor")
+# Monitors may change their own incident until a reviewer has verified it.
+MONITOR_EDITABLE_STATUSES = ("draft", "submitted")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def is_authenticated(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def role_of(user) -> str | None:
+    return user.role if is_authenticated(user) else None
+
+
+def can_record(user) -> bool:
+    return role_of(user) in RECORDING_ROLES
+
+
+def can_review(user) -> bool:
+    return role_of(user) in STAFF_ROLES
+
+
+def can_manage_users(user) -> bool:
+    return role_of(user) == "admin"
+
+
+def can_export(user) -> bool:
+    return role_of(user) in ("admin", "reviewer", "author")
+
+
+def visible_incidents_clause(user) -> sa.ColumnElement[bool]:
+    """SQL condition selecting the incidents this user may list or open."""
+    from .models import Incident
+    role = role_of(user)
+    cited = Incident.status.in_(REPORTABLE_STATUSES)
+    if role in STAFF_ROLES:
+        return sa.true()
+    if role == "monitor":
+        return sa.or_(Incident.created_by_id == user.id, cited)
+    if role == "author":
+        return cited
+    if role == "viewer":
+        return sa.and_(cited, Incident.visibility.in_(("public", "partners")))
+    return sa.and_(Incident.status == "published", Incident.visibility == "public")
+
+
+def is_owner(user, incident: Incident) -> bool:
+    return is_authenticated(user) and incident.created_by_id == user.id
+
+
+@dataclass(frozen=True)
+class IncidentAccess:
+    """What one user may do with and see of one incident."""
+    edit: bool
+    review: bool
+    identities: bool       # victim names and organisations, perpetrators' names, confidential sources
+    exact_location: bool   # coordinates and place name precise enough to find someone
+    history: bool
+
+
+def incident_access(user, incident: Incident) -> IncidentAccess:
+    role = role_of(user)
+    staff = role in STAFF_ROLES
+    owner = role == "monitor" and is_owner(user, incident)
+    identities = staff or owner
+    return IncidentAccess(
+        edit=staff or (owner and incident.status in MONITOR_EDITABLE_STATUSES),
+        review=staff,
+        identities=identities,
+        exact_location=identities or (is_authenticated(user) and incident.visibility == "public"),
+        history=staff or owner,
+    )
+
+
+def user_may_open(user: User | None, incident: Incident) -> bool:
+    """The same rule as `visible_incidents_clause`, for an incident already loaded."""
+    role = role_of(user)
+    cited = incident.status in REPORTABLE_STATUSES
+    if role in STAFF_ROLES:
+        return True
+    if role == "monitor":
+        return is_owner(user, incident) or cited
+    if role == "author":
+        return cited
+    if role == "viewer":
+        return cited and incident.visibility in ("public", "partners")
+    return incident.status == "published" and incident.visibility == "public"
+
+
+# Endpoints an anonymous visitor may reach; every other route requires login (deny by default).
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "vendor", "main.set_language", "main.health"})
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)",
+}
+
+
+def _tile_origin(tile_url: str) -> str:
+    """The origin map tiles come from, as a CSP source ('{s}.' subdomains become '*.')."""
+    wildcard = "{s}." in tile_url
+    parts = urlsplit(tile_url.replace("{s}.", ""))
+    return f"{parts.scheme}://{'*.' if wildcard else ''}{parts.netloc}"
+
+
+def content_security_policy(tile_url: str) -> str:
+    """Scripts and styles only from this server; images also from the configured tile host."""
+    img = "'self' data:" + (f" {_tile_origin(tile_url)}" if tile_url.startswith("http") else "")
+    return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            f"img-src {img}; connect-src 'self'; frame-ancestors 'self'; form-action 'self'")

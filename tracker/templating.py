@@ -1,0 +1,54 @@
+"""Helpers templates use: taxonomy labels in the current language, role checks, dates
+shown with their precision, links that keep the current filters."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask, url_for
+from flask_babel import format_date, gettext
+from urllib.parse import urlencode
+
+from . import security, taxonomy
+from .i18n import select_locale, term_label
+
+
+def incident_date(value: date | None, precision: str = "day") -> str:
+    """A date as precise as it is known: a day, "week of …", a month or a year."""
+    if value is None:
+        return ""
+    if precision == "year":
+        return str(value.year)
+    if precision == "month":
+        return format_date(value, "LLLL y")
+    if precision == "week":
+        return gettext("week of %(date)s", date=format_date(value, "medium"))
+    return format_date(value, "medium")
+
+
+def url_with_args(endpoint: str, args: list[tuple[str, str]]) -> str:
+    """URL for an endpoint with repeated query parameters kept (url_for drops repeats)."""
+    query = urlencode(args)
+    return url_for(endpoint) + (f"?{query}" if query else "")
+
+
+def change_value(value) -> str:
+    """A value from the change history, readable: lists joined, empty shown as a dash."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, list):
+        return "; ".join(change_value(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, "", False))
+    return str(value)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(incident_date)
+    app.add_template_filter(change_value)
+    app.add_template_global(url_with_args)
+
+    @app.context_processor
+    def inject():
+        return {"taxonomy": taxonomy, "security": security, "locale": select_locale,
+                "label": term_label, "tile_url": app.config["TILE_URL"],
+                "tile_attribution": app.config["TILE_ATTRIBUTION"]}
