@@ -72,6 +72,9 @@ def make_app(database_url: str, instance_path: Path, **overrides):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "TILE_URL": "",
+        "PASSWORD_HASH_PROFILE": "CHEAPEST",
+        # Assertions read English; tests of the Spanish UI ask for it explicitly.
+        "BABEL_DEFAULT_LOCALE": "en",
     }
     config.update(overrides)
     return create_app(config)

@@ -33,6 +33,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                    default_translation_directories=str(PROJECT_ROOT / "translations"))
 
     from .auth import init_login
+    from .security import configure_password_hashing
+    configure_password_hashing(app.config["PASSWORD_HASH_PROFILE"])
     init_login(app, login_manager)
 
     from .admin.views import bp as admin_bp

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from .taxonomy import REPORTABLE_STATUSES
@@ -18,7 +18,13 @@ from .taxonomy import REPORTABLE_STATUSES
 if TYPE_CHECKING:
     from .models import Incident, User
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+
+
+def configure_password_hashing(profile: str) -> None:
+    """Pick an argon2 parameter profile by name (tests use the cheapest one for speed)."""
+    global _hasher
+    _hasher = PasswordHasher.from_parameters(getattr(profiles, profile))
 
 MIN_PASSWORD_LENGTH = 10
 STAFF_ROLES = ("admin", "reviewer")

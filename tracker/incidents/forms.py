@@ -186,7 +186,8 @@ class IncidentForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    to_status = HiddenField(validators=[DataRequired()])
+    # set by the button the reviewer presses, so not a hidden field (hidden_tag would add an empty one)
+    to_status = StringField(validators=[DataRequired()])
     comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
     version = HiddenField(validators=[DataRequired()])
 
@@ -196,7 +197,7 @@ def row_templates() -> dict[str, _RowForm]:
     rows = {"victims": VictimForm, "perpetrators": PerpetratorForm, "sources": SourceForm}
     templates = {}
     for name, form_cls in rows.items():
-        blank = form_cls(prefix=f"{name}-__index__")
+        blank = form_cls(prefix=f"{name}-__index__-")
         blank.fill_choices()
         templates[name] = blank
     return templates

@@ -114,8 +114,8 @@ def _apply(incident: Incident, data: IncidentData) -> None:
     incident.sources = [Source(position=i, **vars(s)) for i, s in enumerate(data.sources)]
 
 
-def create_incident(data: IncidentData, user, submit: bool = False) -> Incident:
-    """Store a new incident as a draft (or submitted, if `submit` and it is complete)."""
+def create_incident(data: IncidentData, user) -> Incident:
+    """Store a new incident as a draft."""
     if not can_record(user):
         raise PermissionDenied("Your role cannot record incidents.")
     prefix = current_app.config["REF_PREFIX"]
@@ -125,14 +125,11 @@ def create_incident(data: IncidentData, user, submit: bool = False) -> Incident:
     db.session.flush()
     _record_version(incident, user, None)
     audit.record("incident_created", incident.ref, user=user)
-    if submit:
-        _transition(incident, "submitted", user, "")
     db.session.commit()
     return incident
 
 
-def update_incident(incident: Incident, data: IncidentData, user, base_version: int,
-                    submit: bool = False) -> Incident:
+def update_incident(incident: Incident, data: IncidentData, user, base_version: int) -> Incident:
     """Save an edit made from `base_version`; refuse it if the incident moved on since."""
     if not incident_access(user, incident).edit:
         raise PermissionDenied("You may not edit this incident.")
@@ -140,20 +137,20 @@ def update_incident(incident: Incident, data: IncidentData, user, base_version: 
         raise _conflict(incident, base_version)
     _ensure_baseline(incident)
     before = snapshot(incident)
-    _apply(incident, data)
-    db.session.flush()
-    if snapshot(incident) != before:
-        incident.updated_at = utcnow()  # an UPDATE of the row bumps `version` (optimistic lock)
-        try:
-            db.session.flush()
-        except StaleDataError:
-            db.session.rollback()
-            db.session.refresh(incident)
-            raise _conflict(incident, base_version) from None
+    with db.session.no_autoflush:  # flush once, so `version` goes up by exactly one
+        _apply(incident, data)
+        after = snapshot(incident)
+        if after != before:
+            incident.updated_at = utcnow()  # an UPDATE of the row bumps `version`
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        db.session.refresh(incident)
+        raise _conflict(incident, base_version) from None
+    if after != before:
         _record_version(incident, user, before)
         audit.record("incident_edited", incident.ref, user=user)
-    if submit and incident.status == "draft":
-        _transition(incident, "submitted", user, "")
     db.session.commit()
     return incident
 
@@ -195,8 +192,12 @@ def change_status(incident: Incident, to_status: str, user, comment: str = "", b
     """Move an incident along the workflow with the actor's comment."""
     if base_version is not None and incident.version != base_version:
         raise _conflict(incident, base_version)
-    _ensure_baseline(incident)
-    _transition(incident, to_status, user, comment)
+    try:
+        _ensure_baseline(incident)
+        _transition(incident, to_status, user, comment)
+    except InvalidTransition:
+        db.session.rollback()
+        raise
     db.session.commit()
 
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ..errors import InvalidTransition, PermissionDenied
+from ..errors import InvalidTransition
 from ..extensions import db
 from ..filters import SORTS, count_incidents, filtered_incidents, parse_filters
 from ..models import Incident
@@ -52,14 +52,22 @@ def _pairs(names: list[str]) -> list[tuple[str, str]]:
 
 
 def _save(form: IncidentForm, incident: Incident | None):
+    """Save the form; with "submit", also send it for review. Whatever the user typed is
+    stored first, so an incomplete submission is kept as a draft with a note of what is missing."""
     data = form.to_data()
-    submit = "submit" in request.form
     if incident is None:
-        incident = create_incident(data, current_user, submit=submit)
+        incident = create_incident(data, current_user)
     else:
-        incident = update_incident(incident, data, current_user, int(form.version.data or 0), submit=submit)
-    flash(_("Incident %(ref)s submitted for review.", ref=incident.ref) if submit
-          else _("Saved %(ref)s.", ref=incident.ref), "success")
+        incident = update_incident(incident, data, current_user, int(form.version.data or 0))
+    if "submit" not in request.form or incident.status != "draft":
+        flash(_("Saved %(ref)s.", ref=incident.ref), "success")
+        return redirect(url_for("incidents.detail", ref=incident.ref, saved=1))
+    try:
+        change_status(incident, "submitted", current_user)
+    except InvalidTransition as exc:
+        flash(_("Saved %(ref)s as a draft. It was not submitted: %(reason)s", ref=incident.ref, reason=str(exc)), "error")
+        return redirect(url_for("incidents.edit", ref=incident.ref, saved=1))
+    flash(_("Incident %(ref)s submitted for review.", ref=incident.ref), "success")
     return redirect(url_for("incidents.detail", ref=incident.ref, saved=1))
 
 
@@ -74,10 +82,7 @@ def new():
         abort(403)
     form = IncidentForm()
     if form.validate_on_submit():
-        try:
-            return _save(form, None)
-        except (InvalidTransition, PermissionDenied) as exc:
-            flash(str(exc), "error")
+        return _save(form, None)
     return _render_form(form, None, status=400 if form.errors else 200)
 
 
@@ -97,8 +102,6 @@ def edit(ref: str):
             # Keep everything the user typed; the next save is a deliberate overwrite.
             form.version.data = str(conflict.incident.version)
             return _render_form(form, incident, conflict=conflict, status=409)
-        except (InvalidTransition, PermissionDenied) as exc:
-            flash(str(exc), "error")
     return _render_form(form, incident, status=400 if form.errors else 200)
 
 

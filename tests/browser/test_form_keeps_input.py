@@ -1,0 +1,103 @@
+"""Nothing a monitor types is lost: not after a validation error, not after the session ends."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.browser.steps import add_row, login, open_violation, use_english
+
+pytestmark = pytest.mark.browser
+
+TEXT_VALUES = {
+    "#title": "Community radio closed in Juliaca",
+    "#description": "Police sealed the station after a report on the mine.",
+    "#date": "2024-03-02",
+    "#longitude": "-70.13",
+    "#victims-0-name": "Rosa Inventada",
+    "#victims-0-count": "1",
+    "#victims-1-organisation": "Radio Comunitaria Ficticia",
+    "#victims-1-count": "3",
+    "#sources-0-title": "Station statement",
+    "#sources-0-url": "https://radio.example.org/statement",
+    "#sources-1-title": "Phone interview with the director",
+}
+SELECT_VALUES = {
+    "#victims-0-group": "journalist",
+    "#victims-1-group": "organisation",
+    "#sources-0-kind": "media",
+    "#sources-1-kind": "testimony",
+}
+VIOLATIONS = ("media_closure", "judicial_harassment")
+
+
+def fill_incident(page) -> None:
+    add_row(page, "victims")
+    add_row(page, "sources")
+    for selector, value in SELECT_VALUES.items():
+        page.select_option(selector, value)
+    for selector, value in TEXT_VALUES.items():
+        page.fill(selector, value)
+    page.check("#victims-0-indigenous")
+    for code in VIOLATIONS:
+        open_violation(page, code)
+
+
+def test_invalid_value_keeps_everything_typed(page):
+    login(page, "monitor")
+    use_english(page)
+    page.goto("/incidents/new")
+    fill_incident(page)
+    page.fill("#latitude", "123")
+
+    with page.expect_navigation() as nav:
+        page.click("#save-draft")
+    assert nav.value.status == 400
+    assert urlsplit(page.url).path == "/incidents/new"
+    assert page.locator("#form-errors").is_visible()
+    latitude_field = page.locator(".field", has=page.locator("#latitude"))
+    assert "has-error" in latitude_field.get_attribute("class")
+    assert "Latitude must be between -90 and 90." in latitude_field.locator(".error").inner_text()
+
+    assert page.input_value("#latitude") == "123"
+    for selector, value in TEXT_VALUES.items():
+        assert page.input_value(selector) == value, selector
+    for selector, value in SELECT_VALUES.items():
+        assert page.input_value(selector) == value, selector
+    assert page.is_checked("#victims-0-indigenous")
+    assert page.locator("[data-rows=victims] .row-item").count() == 2
+    assert page.locator("[data-rows=sources] .row-item").count() == 2
+    checked = page.eval_on_selector_all("input[name=violations]:checked", "els => els.map(e => e.value)")
+    assert sorted(checked) == sorted(VIOLATIONS)
+    for code in VIOLATIONS:  # the groups holding ticked violations are open, so they are seen
+        assert page.locator(f"input[name=violations][value={code}]").is_visible()
+    assert page.locator("#restored-note").count() == 0  # the server's copy, not the browser's
+
+
+def test_session_timeout_restores_typed_input_after_login(page, context):
+    login(page, "monitor")
+    page.goto("/incidents/new")
+    page.fill("#title", "Leader threatened in Ilave")
+    page.select_option("#victims-0-group", "community_leader")
+    page.fill("#victims-0-name", "Juan Supuesto")
+    add_row(page, "victims")
+    page.select_option("#victims-1-group", "family_member")
+    page.fill("#victims-1-count", "4")
+    open_violation(page, "threat")
+
+    context.clear_cookies()  # the session ends while the form is open
+    with page.expect_navigation():
+        page.click("#save-draft")
+    page.wait_for_load_state()
+    url = urlsplit(page.url)
+    assert url.path == "/auth/login", page.url
+    assert parse_qs(url.query).get("next") == ["/incidents/new"]
+
+    login(page, "monitor", expect_path="/incidents/new")
+    assert page.locator("#restored-note").is_visible()
+    assert page.input_value("#title") == "Leader threatened in Ilave"
+    assert page.input_value("#victims-0-group") == "community_leader"
+    assert page.input_value("#victims-0-name") == "Juan Supuesto"
+    assert page.input_value("#victims-1-group") == "family_member"
+    assert page.input_value("#victims-1-count") == "4"
+    assert page.is_checked("input[name=violations][value=threat]")
