@@ -6,29 +6,13 @@ skipped, unless TRACKER_REQUIRE_ALL=1 (CI), where it fails instead.
 """
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import refresh as refresh_locale
 
-from tracker import create_app
-from tracker.extensions import db
-
-PG_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REQUIRE_ALL = os.environ.get("TRACKER_REQUIRE_ALL") == "1"
-SHARED_GEO = Path(__file__).resolve().parents[2] / "shared" / "geo" / "peru"
-PASSWORD = "correct-horse-42"
-ROLES = ("admin", "reviewer", "monitor", "author", "viewer")
-
-
-def missing(what: str):
-    """Skip, or fail under TRACKER_REQUIRE_ALL=1, when a service a test needs is absent."""
-    if REQUIRE_ALL:
-        pytest.fail(f"{what} is required (TRACKER_REQUIRE_ALL=1) but not available")
-    pytest.skip(f"{what} not available")
-
+from tests.support import PASSWORD, PG_URL, ROLES, SHARED_GEO, Auth, make_app, missing, schema_created
 
 @pytest.fixture(scope="session")
 def pg_engine():
@@ -64,35 +48,17 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
-def make_app(database_url: str, instance_path: Path, **overrides):
-    os.environ["TRACKER_INSTANCE_PATH"] = str(instance_path)
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "WTF_CSRF_ENABLED": False,
-        "TILE_URL": "",
-        "PASSWORD_HASH_PROFILE": "CHEAPEST",
-        # Assertions read English; tests of the Spanish UI ask for it explicitly.
-        "BABEL_DEFAULT_LOCALE": "en",
-    }
-    config.update(overrides)
-    return create_app(config)
-
-
 @pytest.fixture
 def app(database_url, tmp_path):
-    app = make_app(database_url, tmp_path / "instance")
-    with app.app_context():
-        db.create_all()
+    with schema_created(make_app(database_url, tmp_path / "instance")) as app:
         yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
 @pytest.fixture
 def client(app):
+    """A test client whose every request picks its language afresh: Flask-Babel caches the
+    locale on the app context, which the `app` fixture keeps open for the whole test."""
+    app.before_request(refresh_locale)
     return app.test_client()
 
 
@@ -107,18 +73,6 @@ def users(app):
     from tracker.auth.service import create_user
     return {role: create_user(f"{role}@example.org", role, PASSWORD, name=role.title())
             for role in ROLES}
-
-
-class Auth:
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, role_or_email: str, password: str = PASSWORD):
-        email = role_or_email if "@" in role_or_email else f"{role_or_email}@example.org"
-        return self.client.post("/auth/login", data={"email": email, "password": password})
-
-    def logout(self):
-        return self.client.post("/auth/logout")
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from tracker.extensions import db
 from tracker.models import AuditEntry, User
 
-from conftest import PASSWORD, make_app
+from tests.support import PASSWORD, make_app
 
 
 def test_anonymous_visitor_is_sent_to_login(client):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from .models import Incident, IncidentViolation, Perpetrator, Victim
@@ -71,9 +72,9 @@ def parse_filters(args: MultiDict) -> tuple[IncidentFilter, list[str]]:
             try:
                 setattr(result, attr, date.fromisoformat(raw))
             except ValueError:
-                errors.append(f"'{raw}' is not a date in the form YYYY-MM-DD ({name}).")
+                errors.append(_("'%(value)s' is not a date in the form YYYY-MM-DD (%(name)s).", value=raw, name=name))
     if result.date_from and result.date_to and result.date_from > result.date_to:
-        errors.append("The period ends before it starts.")
+        errors.append(_("The period ends before it starts."))
     for name, allowed in _LIST_PARAMS.items():
         values = []
         for raw in args.getlist(name):
@@ -81,7 +82,7 @@ def parse_filters(args: MultiDict) -> tuple[IncidentFilter, list[str]]:
             if not value:
                 continue
             if allowed is not None and value not in allowed:
-                errors.append(f"Unknown {name.replace('_', ' ')} '{value}'.")
+                errors.append(_("Unknown value '%(value)s' for %(name)s.", value=value, name=name))
                 continue
             if value not in values:
                 values.append(value)

@@ -1,10 +1,12 @@
 """Language choice: the user's pick from the header switch, else the browser's, else Spanish."""
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 
 from .taxonomy import Term
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI and background work: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:

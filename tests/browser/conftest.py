@@ -19,7 +19,7 @@ import pytest
 
 from tests.browser.steps import email_of
 from tracker import PROJECT_ROOT
-from tests.conftest import PASSWORD, SHARED_GEO, make_app, missing
+from tests.support import PASSWORD, SHARED_GEO, make_app, missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

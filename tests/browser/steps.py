@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 
 def email_of(role: str) -> str:

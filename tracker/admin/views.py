@@ -9,7 +9,9 @@ from flask_login import current_user
 from ..auth import service as accounts
 from ..errors import ServiceError
 from ..extensions import db
+from ..i18n import term_label
 from ..models import AuditEntry, User
+from ..taxonomy import ROLES
 from ..security import can_manage_users
 from .forms import NewUserForm, RoleForm
 
@@ -49,7 +51,7 @@ def change_role(user_id: int):
     form = RoleForm(prefix=f"u{user.id}")
     if form.validate_on_submit():
         accounts.change_role(user, form.role.data, actor=current_user)
-        flash(_("%(email)s is now %(role)s.", email=user.email, role=form.role.data), "success")
+        flash(_("%(email)s is now %(role)s.", email=user.email, role=term_label(ROLES, form.role.data)), "success")
     return redirect(url_for("admin.users"))
 
 

@@ -3,6 +3,7 @@ request needed, so the CLI, the admin pages and the tests share them."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from .. import audit
 from ..errors import ServiceError
@@ -28,13 +29,13 @@ def find_user(email: str) -> User | None:
 def create_user(email: str, role: str, password: str, name: str = "", actor=None) -> User:
     email = normalise_email(email)
     if role not in ROLES:
-        raise ServiceError(f"Unknown role '{role}'. Choose one of: {', '.join(ROLES)}.")
+        raise ServiceError(_("Unknown role '%(role)s'. Choose one of: %(roles)s.", role=role, roles=", ".join(ROLES)))
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise ServiceError(_("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     if "@" not in email:
-        raise ServiceError("That is not an email address.")
+        raise ServiceError(_("That is not an email address."))
     if find_user(email):
-        raise ServiceError(f"A user with the email {email} already exists.")
+        raise ServiceError(_("A user with the email %(email)s already exists.", email=email))
     user = User(email=email, role=role, name=name.strip(), password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
@@ -60,7 +61,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 def change_role(user: User, role: str, actor) -> None:
     if role not in ROLES:
-        raise ServiceError(f"Unknown role '{role}'.")
+        raise ServiceError(_("Unknown role '%(role)s'.", role=role))
     if user.role == role:
         return
     audit.record("role_changed", f"user:{user.id}", user=actor, old=user.role, new=role)
@@ -70,7 +71,7 @@ def change_role(user: User, role: str, actor) -> None:
 
 def set_active(user: User, active: bool, actor) -> None:
     if user.id == getattr(actor, "id", None) and not active:
-        raise ServiceError("You cannot deactivate your own account.")
+        raise ServiceError(_("You cannot deactivate your own account."))
     if user.active != active:
         user.active = active
         audit.record("user_activated" if active else "user_deactivated", f"user:{user.id}", user=actor)
@@ -79,7 +80,7 @@ def set_active(user: User, active: bool, actor) -> None:
 
 def reset_password(user: User, password: str, actor) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise ServiceError(_("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     user.password_hash = hash_password(password)
     audit.record("password_reset", f"user:{user.id}", user=actor)
     db.session.commit()

@@ -11,14 +11,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit
 from ..errors import InvalidTransition, PermissionDenied, ServiceError
 from ..extensions import db
 from ..models import Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source, StatusChange, Victim
+from ..i18n import term_label
 from ..security import can_record, can_review, incident_access, is_owner
 from ..timeutil import utcnow
+from ..taxonomy import STATUSES
 from .data import SCALAR_FIELDS, IncidentData, PerpetratorData, SourceData, VictimData
 from .refs import allocate_refs
 
@@ -42,9 +45,9 @@ class EditConflict(ServiceError):
         self.incident = incident
         self.base_version = base_version
         self.changed = changed  # field -> [value the user started from, value now stored]
-        super().__init__(
-            f"This incident was changed by someone else (now version {incident.version}, you "
-            f"started from version {base_version}). Your changes were not saved.")
+        super().__init__(_(
+            "This incident was changed by someone else (now version %(now)d, you started from "
+            "version %(base)d). Your changes were not saved.", now=incident.version, base=base_version))
 
 
 # --- snapshots and differences -------------------------------------------------------
@@ -117,7 +120,7 @@ def _apply(incident: Incident, data: IncidentData) -> None:
 def create_incident(data: IncidentData, user) -> Incident:
     """Store a new incident as a draft."""
     if not can_record(user):
-        raise PermissionDenied("Your role cannot record incidents.")
+        raise PermissionDenied(_("Your role cannot record incidents."))
     prefix = current_app.config["REF_PREFIX"]
     incident = Incident(ref=allocate_refs(prefix, [data.date.year])[0], created_by_id=user.id, status="draft")
     _apply(incident, data)
@@ -132,7 +135,7 @@ def create_incident(data: IncidentData, user) -> Incident:
 def update_incident(incident: Incident, data: IncidentData, user, base_version: int) -> Incident:
     """Save an edit made from `base_version`; refuse it if the incident moved on since."""
     if not incident_access(user, incident).edit:
-        raise PermissionDenied("You may not edit this incident.")
+        raise PermissionDenied(_("You may not edit this incident."))
     if incident.version != base_version:
         raise _conflict(incident, base_version)
     _ensure_baseline(incident)
@@ -169,13 +172,13 @@ def missing_for_submission(incident: Incident) -> list[str]:
     """What a reviewer needs before an incident can leave the draft stage."""
     problems = []
     if not incident.violations:
-        problems.append("at least one violation")
+        problems.append(_("at least one violation"))
     if not incident.victims:
-        problems.append("at least one victim")
+        problems.append(_("at least one victim"))
     if not incident.sources:
-        problems.append("at least one source")
+        problems.append(_("at least one source"))
     if incident.latitude is None and not incident.admin1:
-        problems.append("a location (coordinates or a region)")
+        problems.append(_("a location (coordinates or a region)"))
     return problems
 
 
@@ -204,11 +207,12 @@ def change_status(incident: Incident, to_status: str, user, comment: str = "", b
 def _transition(incident: Incident, to_status: str, user, comment: str) -> None:
     comment = comment.strip()
     if to_status not in allowed_transitions(incident, user):
-        raise InvalidTransition(f"An incident that is {incident.status} cannot be moved to {to_status} by you.")
+        raise InvalidTransition(_("An incident that is %(old)s cannot be moved to %(new)s by you.",
+                                  old=term_label(STATUSES, incident.status), new=term_label(STATUSES, to_status)))
     if (incident.status, to_status) in COMMENT_REQUIRED and not comment:
-        raise InvalidTransition("Please say why in the comment.")
+        raise InvalidTransition(_("Please say why in the comment."))
     if to_status != "draft" and incident.status == "draft" and (missing := missing_for_submission(incident)):
-        raise InvalidTransition("Before submitting, add " + ", ".join(missing) + ".")
+        raise InvalidTransition(_("Before submitting, add %(missing)s.", missing=", ".join(missing)))
     before = snapshot(incident)
     db.session.add(StatusChange(incident=incident, from_status=incident.status, to_status=to_status,
                                 comment=comment, user_id=user.id))

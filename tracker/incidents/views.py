@@ -10,6 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import InvalidTransition
 from ..extensions import db
+from ..i18n import term_label
+from ..taxonomy import STATUSES
 from ..filters import SORTS, count_incidents, filtered_incidents, parse_filters
 from ..models import Incident
 from ..regions.service import outlines_geojson, region_names
@@ -123,7 +125,7 @@ def status(ref: str):
         abort(400)
     try:
         change_status(incident, form.to_status.data, current_user, form.comment.data or "", int(form.version.data))
-        flash(_("Status changed to %(status)s.", status=form.to_status.data), "success")
+        flash(_("Status changed to %(status)s.", status=term_label(STATUSES, form.to_status.data)), "success")
     except EditConflict as conflict:
         flash(str(conflict), "error")
     except InvalidTransition as exc:
