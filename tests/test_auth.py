@@ -88,3 +88,10 @@ def test_post_after_session_ended_returns_to_the_form(database_url, tmp_path, us
     response = client.post("/incidents/new", data={"title": "typed before the timeout"})
     assert response.status_code == 302
     assert response.location == "/auth/login?next=/incidents/new"
+
+
+def test_demo_style_address_can_log_in(client, app):
+    from tracker.auth.service import create_user
+    create_user("admin@demo.invalid", "admin", PASSWORD)
+    client.post("/auth/login", data={"email": "admin@demo.invalid", "password": PASSWORD})
+    assert client.get("/incidents/").status_code == 200

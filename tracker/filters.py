@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from .models import Incident, IncidentViolation, Perpetrator, Victim
-from .taxonomy import (CONFIDENCES, DEFENDER_GROUPS, PERPETRATOR_TYPES, SECTION_BY_KEY, STATUSES,
+from .taxonomy import (CONFIDENCES, DEFENDER_GROUPS, GENDERS, PERPETRATOR_TYPES, SECTION_BY_KEY, STATUSES,
                        VICTIM_GROUPS, VIOLATIONS, section_codes)
 
 SORTS = ("date_desc", "date_asc")
@@ -28,6 +28,7 @@ class IncidentFilter:
     section: list[str] = field(default_factory=list)
     violation: list[str] = field(default_factory=list)
     victim_group: list[str] = field(default_factory=list)
+    gender: list[str] = field(default_factory=list)
     perpetrator: list[str] = field(default_factory=list)
     admin1: list[str] = field(default_factory=list)
     admin2: list[str] = field(default_factory=list)
@@ -56,7 +57,7 @@ class IncidentFilter:
 
 # parameter name -> the codes it accepts (None: any non-empty text, e.g. region names)
 _LIST_PARAMS: dict[str, object] = {
-    "section": SECTION_BY_KEY, "violation": VIOLATIONS, "victim_group": VICTIM_GROUPS,
+    "section": SECTION_BY_KEY, "violation": VIOLATIONS, "victim_group": VICTIM_GROUPS, "gender": GENDERS,
     "perpetrator": PERPETRATOR_TYPES, "status": STATUSES, "confidence": CONFIDENCES,
     "admin1": None, "admin2": None,
 }
@@ -116,6 +117,11 @@ def filter_conditions(f: IncidentFilter) -> list[sa.ColumnElement[bool]]:
         conds.append(sa.or_(*(section_condition(key) for key in f.section)))
     if f.victim_group:
         conds.append(_exists(Victim, Victim.group.in_(f.victim_group)))
+    if f.gender:
+        # With victim groups chosen, the same victim must be of the group and the gender
+        # ("women defenders"), as the report's gender figures count them.
+        groups = [Victim.group.in_(f.victim_group)] if f.victim_group else []
+        conds.append(_exists(Victim, Victim.gender.in_(f.gender), *groups))
     if f.perpetrator:
         conds.append(_exists(Perpetrator, Perpetrator.type.in_(f.perpetrator)))
     if f.q:

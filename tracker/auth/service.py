@@ -2,6 +2,8 @@
 request needed, so the CLI, the admin pages and the tests share them."""
 from __future__ import annotations
 
+from functools import cache
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
@@ -13,9 +15,12 @@ from ..security import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from ..taxonomy import ROLES
 from ..timeutil import utcnow
 
-# Verifying against a real hash when the email is unknown takes as long as a wrong
-# password, so response times do not reveal which accounts exist.
-_DUMMY_HASH = hash_password("not-a-real-password")
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against a real hash when the email is unknown takes as long as a wrong
+    password, so response times do not reveal which accounts exist."""
+    return hash_password("not-a-real-password")
 
 
 def normalise_email(email: str) -> str:
@@ -47,7 +52,7 @@ def create_user(email: str, role: str, password: str, name: str = "", actor=None
 def authenticate(email: str, password: str) -> User | None:
     """The user if email and password match an active account; every attempt is audited."""
     user = find_user(email)
-    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not ok or not user.active:
         audit.record("login_failed", f"user:{user.id}" if user else "", user=None,
                      actor=normalise_email(email)[:254])

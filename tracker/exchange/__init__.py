@@ -1,0 +1,1 @@
+"""Exchanging incidents with files: the canonical CSV (import, export) and demo data."""

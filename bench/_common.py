@@ -1,0 +1,83 @@
+"""What both benchmarks need: throw-away databases (a SQLite file, a PostgreSQL schema),
+an app bound to one, and a plain-text table."""
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tracker import create_app
+from tracker.extensions import db
+
+PG_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DATABASES = ("sqlite", "postgresql")
+
+
+@contextmanager
+def fresh_database(kind: str, workdir: Path) -> Iterator[str]:
+    """The URL of an empty database of `kind`, removed afterwards."""
+    if kind == "sqlite":
+        path = workdir / f"bench-{uuid.uuid4().hex[:8]}.db"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            path.unlink(missing_ok=True)
+        return
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@contextmanager
+def bench_app(url: str, workdir: Path):
+    """An app on `url` with the schema created, inside its app context."""
+    os.environ["TRACKER_INSTANCE_PATH"] = str(workdir / "instance")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+                      "TILE_URL": ""})
+    with app.app_context():
+        db.create_all()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def available(kind: str) -> bool:
+    if kind == "sqlite":
+        return True
+    try:
+        with sa.create_engine(PG_URL).connect():
+            return True
+    except sa.exc.OperationalError:
+        print(f"PostgreSQL at {PG_URL} is not available: skipped.", file=sys.stderr)
+        return False
+
+
+def _cell(value) -> str:
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+    return str(value)
+
+
+def print_table(headers: list[str], rows: list[list]) -> None:
+    cells = [headers] + [[_cell(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))

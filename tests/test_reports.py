@@ -1,0 +1,221 @@
+"""Report figures against numbers worked out by hand from tests/report_scenario.py, on
+SQLite and PostgreSQL; and the promise that every figure's link lists exactly what it counts."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from tracker.filters import IncidentFilter, count_incidents, parse_filters
+from tracker.reports.service import build_report, previous_period
+
+from tests.report_scenario import PERIOD, build_scenario
+
+EXPECTED = {
+    "1.1": {
+        "total": {"incidents": 5, "killed": 0, "injured": 0, "detained": 2, "victims": 8},
+        "violation": {"org_admin_harassment": 1, "org_funding_restriction": 1, "org_closure": 1,
+                      "org_stigmatisation": 1, "org_raid": 1, "org_registration_denied": 1},
+        "victim_group": {"organisation": 5, "cso_member": 1, "hrd": 1},
+        "admin1": {"Lima": 3, "Loreto": 1, "Cusco": 1},
+        "admin2": {"Lima": 2, "": 1, "Maynas": 1, "Cusco": 1},
+        "perpetrator": {"state_official": 3, "judiciary": 1, "legislature": 1, "police": 1},
+        "month": {"2024-02": 1, "2024-04": 1, "2024-06": 1, "2024-09": 1, "2024-10": 1},
+        "gender": {"unknown": 5, "male": 1},
+    },
+    "1.2": {
+        "total": {"incidents": 8, "killed": 3, "injured": 31, "detained": 31, "victims": 384},
+        "violation": {"protest_excessive_force": 3, "protest_killing": 1, "protest_dispersal": 2,
+                      "protest_ban": 1, "protest_detention": 2, "protest_criminalisation": 1},
+        "victim_group": {"protester": 6, "student": 2, "community": 1, "community_leader": 1, "hrd": 1,
+                         "journalist": 1},
+        "admin1": {"Lima": 4, "Puno": 1, "Cusco": 1, "Apurímac": 1, "Junín": 1},
+        "admin2": {"Lima": 4, "San Román": 1, "Cusco": 1, "Cotabambas": 1, "Huancayo": 1},
+        "perpetrator": {"police": 6, "military": 1, "state_official": 1, "judiciary": 1},
+        "month": {"2024-01": 1, "2024-02": 1, "2024-03": 1, "2024-05": 1, "2024-07": 2, "2024-09": 1,
+                  "2024-11": 1},
+        "gender": {"unknown": 6, "male": 1, "female": 3},
+    },
+    "1.3": {
+        "total": {"incidents": 10, "killed": 0, "injured": 7, "detained": 1, "victims": 44},
+        "violation": {"journalist_attack": 2, "online_harassment": 2, "journalist_threat": 1,
+                      "defamation_suit": 1, "media_closure": 1, "media_censorship": 1, "surveillance": 1,
+                      "data_leak": 1, "journalist_detention": 1, "internet_restriction": 1},
+        "victim_group": {"journalist": 7, "lgbtiq_activist": 1, "media_worker": 1, "organisation": 1,
+                         "community": 1, "family_member": 1, "protester": 1},
+        "admin1": {"Lima": 4, "Cusco": 1, "Piura": 1, "Ayacucho": 1, "Junín": 1, "San Martín": 1, "Loreto": 1},
+        "admin2": {"Lima": 4, "Espinar": 1, "Piura": 1, "Huamanga": 1, "Satipo": 1, "Moyobamba": 1, "Maynas": 1},
+        "perpetrator": {"police": 3, "state_official": 4, "company": 1, "legislature": 1, "unknown": 1},
+        "month": {"2024-01": 1, "2024-02": 1, "2024-03": 1, "2024-04": 1, "2024-06": 1, "2024-08": 2,
+                  "2024-09": 2, "2024-10": 1},
+        "gender": {"male": 3, "non_binary": 1, "female": 4, "unknown": 4},
+    },
+    "protection": {
+        # P6 (a family member alone) and A4 (a community leader, but no protection code) are out.
+        "total": {"incidents": 18, "killed": 4, "injured": 14, "detained": 14, "victims": 24},
+        "violation": {"killing": 4, "threat": 5, "attempted_killing": 1, "judicial_harassment": 1,
+                      "arbitrary_detention": 2, "physical_assault": 3, "smear_campaign": 2, "harassment": 1,
+                      "raid_home_office": 1},
+        "victim_group": {"environmental_defender": 4, "indigenous_leader": 1, "land_defender": 1,
+                         "community_leader": 1, "hrd": 3, "journalist": 4, "lgbtiq_activist": 1,
+                         "trade_unionist": 1, "cso_member": 2},
+        "admin1": {"Loreto": 5, "Ucayali": 1, "San Martín": 1, "Apurímac": 2, "Lima": 3, "Cusco": 2,
+                   "Madre de Dios": 1, "Puno": 1, "Junín": 2},
+        "admin2": {"Maynas": 4, "Datem del Marañón": 1, "Coronel Portillo": 1, "": 1, "Cotabambas": 1,
+                   "Abancay": 1, "Lima": 3, "Espinar": 1, "Cusco": 1, "Tambopata": 1, "San Román": 1,
+                   "Huancayo": 1, "Satipo": 1},
+        "perpetrator": {"illegal_logging": 2, "unknown": 3, "drug_trafficking": 1, "company": 2, "judiciary": 1,
+                        "police": 5, "state_official": 2, "illegal_mining": 1, "private_security": 1, "mob": 1,
+                        "legislature": 1},
+        "month": {"2024-01": 2, "2024-02": 2, "2024-03": 1, "2024-04": 1, "2024-05": 1, "2024-06": 1,
+                  "2024-07": 1, "2024-08": 2, "2024-09": 3, "2024-10": 1, "2024-11": 1, "2024-12": 2},
+        # defender victims only: P2's and P5's female family members make no row
+        "gender": {"male": 8, "female": 9, "non_binary": 1, "unknown": 1},
+    },
+}
+# victims per victim group and gender (persons, not incidents)
+EXPECTED_PERSONS = {
+    "1.1": {"gender": {"unknown": 7, "male": 1}},
+    "1.2": {"gender": {"unknown": 336, "male": 41, "female": 7}},
+    "1.3": {"gender": {"male": 4, "non_binary": 1, "female": 5, "unknown": 34}},
+    "protection": {
+        "gender": {"male": 11, "female": 10, "non_binary": 1, "unknown": 2},
+        "victim_group": {"environmental_defender": 4, "indigenous_leader": 1, "land_defender": 2,
+                         "community_leader": 1, "hrd": 4, "journalist": 4, "lgbtiq_activist": 1,
+                         "trade_unionist": 4, "cso_member": 3},
+    },
+}
+
+
+@pytest.fixture
+def scenario(users):
+    return build_scenario(users["monitor"], users["reviewer"])
+
+
+def report_for(user, **kwargs):
+    return build_report(*PERIOD, IncidentFilter(), user, **kwargs)
+
+
+def figures(section):
+    result = {"total": section.totals}
+    result.update({dim: {r.key: r.count for r in rows} for dim, rows in section.breakdowns.items()})
+    return result
+
+
+@pytest.mark.parametrize("role", ["reviewer", "author"])
+def test_every_total_and_breakdown_matches_the_hand_count(scenario, users, role):
+    report = report_for(users[role])
+    assert [s.key for s in report.sections] == ["1.1", "1.2", "1.3", "protection"]
+    assert {s.key: figures(s) for s in report.sections} == EXPECTED
+    assert (report.incidents, report.sources) == (33, 35)
+    assert report.statuses == ["verified", "published"]
+    for key, dims in EXPECTED_PERSONS.items():
+        for dim, persons in dims.items():
+            assert {r.key: r.persons for r in report.section(key).breakdowns[dim]} == persons
+
+
+def test_protection_figures(scenario, users):
+    protection = report_for(users["reviewer"]).section("protection")
+    assert (protection.women_defenders.count, protection.women_defenders.persons) == (9, 10)
+    assert (protection.indigenous_defenders.count, protection.indigenous_defenders.persons) == (3, 3)
+    assert protection.killing_incidents == 4
+    assert {r.key: r.count for r in protection.killed_by_admin1} == {"Loreto": 2, "Ucayali": 2}
+    killings = [(k.date, k.admin1, k.groups, k.killed, k.names) for k in protection.killings]
+    assert killings == [
+        (date(2024, 1, 15), "Loreto", ["environmental_defender"], 1, ["Juan Ficticio"]),
+        (date(2024, 2, 20), "Ucayali", ["environmental_defender"], 2, ["Pedro Inventado"]),  # not the relative
+        (date(2024, 3, 1), "Loreto", ["indigenous_leader"], 1, []),
+        (date(2024, 10, 3), "Madre de Dios", ["environmental_defender"], None, []),
+    ]
+
+
+def test_names_of_killed_defenders_only_for_roles_that_may_see_identities(scenario, users):
+    killings = report_for(users["author"]).section("protection").killings
+    assert [k.names for k in killings] == [None] * 4
+    assert all(k.place == "" for k in killings)  # internal incidents: no exact place either
+
+
+def test_other_statuses_count_only_when_asked_for(scenario, users):
+    report = report_for(users["reviewer"], statuses=("submitted",))
+    assert report.section("1.2").totals["incidents"] == 1  # N2 (N8 falls on 31 Dec, also 1.2)
+    assert report.incidents == 2
+
+
+def test_a_section_filter_chooses_the_sections_and_filters_narrow_every_figure(scenario, users):
+    f, _ = parse_filters(MultiDict([("section", "protection"), ("admin1", "Loreto")]))
+    report = build_report(*PERIOD, f, users["reviewer"])
+    assert [s.key for s in report.sections] == ["protection"]
+    assert report.section("protection").totals == {"incidents": 5, "killed": 2, "injured": 0, "detained": 0,
+                                                   "victims": 5}
+    assert report.incidents == 6  # P1, P3, P12, O3, X2 and E… no: X2 and O3 are Loreto too
+
+
+def test_optional_sections(scenario, users):
+    report = report_for(users["reviewer"], optional_sections=True)
+    assert [s.key for s in report.sections][-2:] == ["2.3", "6"]
+    interference, digital = report.section("2.3"), report.section("6")
+    assert interference.totals["incidents"] == 8
+    assert {r.key: r.count for r in interference.breakdowns["violation"]} == {
+        "org_admin_harassment": 1, "org_funding_restriction": 1, "org_closure": 1, "org_raid": 1,
+        "org_registration_denied": 1, "judicial_harassment": 1, "surveillance": 1, "smear_campaign": 2}
+    assert digital.totals["incidents"] == 4
+    assert {r.key: r.count for r in digital.breakdowns["violation"]} == {
+        "online_harassment": 2, "surveillance": 1, "data_leak": 1, "internet_restriction": 1}
+
+
+def test_compare_with_the_previous_period(scenario, users):
+    report = report_for(users["reviewer"], compare_previous=True)
+    assert report.previous_period() == (date(2023, 1, 1), date(2023, 12, 31))
+    protection = report.section("protection")
+    assert protection.previous_totals["incidents"] == 2  # N4 and N9
+    assert protection.previous_totals["killed"] == 1
+    rows = {r.key: (r.count, r.previous) for r in protection.breakdowns["admin1"]}
+    assert rows["Loreto"] == (5, 1) and rows["Apurímac"] == (2, 1) and rows["Lima"] == (3, 0)
+
+
+def test_previous_period_has_equal_length():
+    assert previous_period(date(2024, 3, 1), date(2024, 5, 31)) == (date(2023, 12, 1), date(2024, 2, 29))
+    assert previous_period(date(2024, 1, 10), date(2024, 1, 19)) == (date(2023, 12, 31), date(2024, 1, 9))
+
+
+def _links(report):
+    """(figure, list args) for every incident count the report shows with a link."""
+    for section in report.sections:
+        yield section.totals["incidents"], report.list_args(section.key)
+        for dimension, rows in section.breakdowns.items():
+            for row in rows:
+                yield row.count, report.list_args(section.key, dimension, row.key)
+        if section.women_defenders:
+            yield section.women_defenders.count, report.list_args(section.key, "gender", "female")
+
+
+@pytest.mark.parametrize("role", ["reviewer", "author"])
+@pytest.mark.parametrize("filters", [[], [("admin1", "Lima"), ("admin1", "Loreto")],
+                                     [("victim_group", "journalist")], [("perpetrator", "police")]],
+                         ids=lambda f: "&".join("=".join(p) for p in f) or "none")
+def test_every_link_lists_exactly_the_incidents_it_counts(scenario, users, role, filters):
+    f, _ = parse_filters(MultiDict(filters))
+    report = build_report(*PERIOD, f, users[role], optional_sections=True)
+    checked = unlinked = 0
+    for number, args in _links(report):
+        if args is None:
+            unlinked += 1
+            continue
+        listed, errors = parse_filters(MultiDict(args))
+        assert errors == []
+        assert count_incidents(listed, users[role]) == number, args
+        checked += 1
+    assert checked > 40
+    if not filters:
+        assert unlinked == 2  # the two blank provinces (P4, O5): the list cannot ask for "no province"
+
+
+def test_gender_filter_pairs_with_the_victim_group(scenario, users):
+    """P2: a male defender killed, his female relative threatened. He is no woman defender."""
+    def count(args):
+        return count_incidents(parse_filters(MultiDict(args))[0], users["reviewer"])
+    assert count([("gender", "female"), ("title", "")]) >= 1
+    assert count([("q", "P2"), ("gender", "female")]) == 1
+    assert count([("q", "P2"), ("gender", "female"), ("victim_group", "environmental_defender")]) == 0
+    assert count([("q", "P2"), ("gender", "male"), ("victim_group", "environmental_defender")]) == 1

@@ -1,0 +1,279 @@
+"""The canonical incident CSV (DESIGN.md §4): its columns, and the conversion of one row
+to and from a typed `CsvIncident`.
+
+Import, export and the demo generator all go through `parse_row` / `format_row`, so a
+file written by one is read back identically by the other: export → import → export gives
+the same bytes.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from ..incidents.data import IncidentData, PerpetratorData, SourceData, VictimData
+from ..taxonomy import (CONFIDENCES, DATE_PRECISIONS, GENDERS, GEO_PRECISIONS, PERPETRATOR_TYPES,
+                        PUBLIC_LOCATIONS, SOURCE_KINDS, STATUSES, VICTIM_GROUPS, VIOLATIONS,
+                        VISIBILITIES)
+
+COLUMNS = (
+    "ref", "title", "description", "date", "date_precision", "place", "latitude", "longitude",
+    "geo_precision", "country", "admin1", "admin2", "admin3", "violations", "victim_groups",
+    "victim_count", "victim_gender", "perpetrators", "killed", "injured", "detained", "status",
+    "confidence", "visibility", "public_location", "source_urls", "source_kinds", "event",
+)
+REQUIRED_COLUMNS = ("title", "date")
+SEPARATOR = ";"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# column -> longest text the database column holds
+_MAX_LENGTH = {"ref": 40, "title": 300, "place": 200, "admin1": 120, "admin2": 120,
+               "admin3": 120, "event": 200}
+# column -> (allowed codes, value of an empty cell)
+_CODES = {"date_precision": (DATE_PRECISIONS, "day"), "status": (STATUSES, "draft"),
+          "confidence": (CONFIDENCES, "unknown"), "visibility": (VISIBILITIES, "internal"),
+          "public_location": (PUBLIC_LOCATIONS, "admin1")}
+
+
+@dataclass
+class CsvIncident:
+    """One row of the file: the incident's data plus what only a file carries."""
+    data: IncidentData
+    ref: str = ""
+    status: str = "draft"
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, column {self.column}" if self.column else f"line {self.line}"
+        return f"{where}: {self.message}"
+
+
+def suggest(value: str, allowed) -> str:
+    """' (did you mean …?)' with the closest valid codes, so a typo is quick to fix."""
+    close = difflib.get_close_matches(value, list(allowed), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    options = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} or {close[-1]}"
+    return f" (did you mean {options}?)"
+
+
+# --- writing -----------------------------------------------------------------------------
+
+def format_float(value: float | None) -> str:
+    """Up to 6 decimals (about 10 cm), trailing zeros stripped: stable across round trips."""
+    if value is None:
+        return ""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _num(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _aligned(values: list[str], empty: str) -> str:
+    """A secondary aligned column: left empty when no row has a value of its own."""
+    return "" if all(v == empty for v in values) else SEPARATOR.join(values)
+
+
+def format_row(row: CsvIncident) -> list[str]:
+    """The cells of one row, in COLUMNS order."""
+    d = row.data
+    return [
+        row.ref, d.title, d.description, d.date.isoformat(), d.date_precision, d.place,
+        format_float(d.latitude), format_float(d.longitude), d.geo_precision, d.country,
+        d.admin1, d.admin2, d.admin3, SEPARATOR.join(sorted(d.violations)),
+        SEPARATOR.join(v.group for v in d.victims), SEPARATOR.join(str(v.count) for v in d.victims),
+        SEPARATOR.join(v.gender for v in d.victims), SEPARATOR.join(p.type for p in d.perpetrators),
+        _num(d.killed), _num(d.injured), _num(d.detained), row.status, d.confidence,
+        d.visibility, d.public_location,
+        _aligned([s.url for s in d.sources], ""), SEPARATOR.join(s.kind for s in d.sources),
+        d.event,
+    ]
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def check_header(header: list[str] | None) -> list[Problem]:
+    """Every column known, none twice, the required ones present (problems on line 1)."""
+    if not header:
+        return [Problem(1, "", "the file is empty; the first line must name the columns")]
+    problems = []
+    seen = set()
+    for number, name in enumerate(header, 1):
+        if not name:
+            problems.append(Problem(1, f"#{number}", "the column has no name"))
+        elif name not in COLUMNS:
+            problems.append(Problem(1, name, "unknown column" + suggest(name, COLUMNS)))
+        elif name in seen:
+            problems.append(Problem(1, name, "column appears twice"))
+        seen.add(name)
+    problems += [Problem(1, name, "required column is missing") for name in REQUIRED_COLUMNS
+                 if name not in seen]
+    return problems
+
+
+class _RowReader:
+    """Typed values of one row; every problem is noted with its column, none stops reading."""
+
+    def __init__(self, cells: dict[str, str], line: int):
+        self.cells = cells
+        self.line = line
+        self.problems: list[Problem] = []
+
+    def error(self, column: str, message: str) -> None:
+        self.problems.append(Problem(self.line, column, message))
+
+    def text(self, column: str) -> str:
+        value = (self.cells.get(column) or "").strip()
+        limit = _MAX_LENGTH.get(column)
+        if limit and len(value) > limit:
+            self.error(column, f"longer than {limit} characters")
+        return value
+
+    def items(self, column: str) -> list[str]:
+        value = self.text(column)
+        return [item.strip() for item in value.split(SEPARATOR)] if value else []
+
+    def code(self, column: str) -> str:
+        allowed, default = _CODES[column]
+        return self.checked_code(column, self.text(column), allowed) or default
+
+    def checked_code(self, column: str, value: str, allowed) -> str:
+        if value and value not in allowed:
+            self.error(column, f"unknown code '{value}'" + suggest(value, allowed))
+        return value
+
+    def codes(self, column: str, allowed) -> list[str]:
+        values = self.items(column)
+        for value in values:
+            if value not in allowed:
+                self.error(column, f"unknown code '{value}'" + suggest(value, allowed))
+        return values
+
+    def count(self, column: str, value: str, minimum: int = 0) -> int | None:
+        if not value:
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            self.error(column, f"'{value}' is not a whole number")
+            return None
+        if number < minimum:
+            self.error(column, f"{number} is below {minimum}; leave the cell empty if not known")
+        return number
+
+    def coordinate(self, column: str, limit: float) -> float | None:
+        value = self.text(column)
+        if not value:
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            self.error(column, f"'{value}' is not a number (use a decimal point)")
+            return None
+        if not math.isfinite(number) or not -limit <= number <= limit:
+            self.error(column, f"outside -{limit:g}..{limit:g}")  # the value itself is not echoed
+            return None
+        return number
+
+    def aligned(self, column: str, primary: str, n: int) -> list[str] | None:
+        """Entries of a column aligned with `primary`; None when the cell is empty."""
+        values = self.items(column)
+        if not values:
+            return None
+        if len(values) != n:
+            self.error(column, f"has {len(values)} entries but {primary} has {n}; "
+                               f"the i-th entries describe the same row")
+        return values
+
+
+def first_of_period(day: date, precision: str) -> date:
+    """A date known to the month (year, week) is stored as the first day of that period."""
+    if precision == "month":
+        return day.replace(day=1)
+    if precision == "year":
+        return day.replace(month=1, day=1)
+    if precision == "week":
+        return day - timedelta(days=day.weekday())
+    return day
+
+
+def parse_row(cells: dict[str, str], line: int, today: date) -> tuple[CsvIncident, list[Problem]]:
+    """One row as typed data, and what is wrong with it (empty if nothing)."""
+    r = _RowReader(cells, line)
+    title = r.text("title")
+    if not title:
+        r.error("title", "a title is required")
+    precision = r.code("date_precision")
+    day = _date(r, today)
+    latitude = r.coordinate("latitude", 90)
+    longitude = r.coordinate("longitude", 180)
+    if bool(r.text("latitude")) != bool(r.text("longitude")):
+        r.error("latitude", "give both latitude and longitude, or neither")
+    geo = r.checked_code("geo_precision", r.text("geo_precision"), GEO_PRECISIONS)
+    country = r.text("country").upper() or "PE"
+    if len(country) != 2 or not country.isalpha() or not country.isascii():
+        r.error("country", f"'{country}' is not a two-letter ISO 3166 code")
+    data = IncidentData(
+        title=title, date=first_of_period(day, precision) if day else date.min,
+        description=r.text("description"), date_precision=precision, place=r.text("place"),
+        latitude=latitude, longitude=longitude,
+        geo_precision=geo or ("exact" if latitude is not None else "region"), country=country,
+        admin1=r.text("admin1"), admin2=r.text("admin2"), admin3=r.text("admin3"),
+        violations=list(dict.fromkeys(r.codes("violations", VIOLATIONS))),
+        victims=_victims(r), sources=_sources(r),
+        perpetrators=[PerpetratorData(type=t) for t in r.codes("perpetrators", PERPETRATOR_TYPES)],
+        killed=r.count("killed", r.text("killed")), injured=r.count("injured", r.text("injured")),
+        detained=r.count("detained", r.text("detained")),
+        confidence=r.code("confidence"), visibility=r.code("visibility"),
+        public_location=r.code("public_location"), event=r.text("event"),
+    )
+    return CsvIncident(data=data, ref=r.text("ref"), status=r.code("status")), r.problems
+
+
+def _date(r: _RowReader, today: date) -> date | None:
+    value = r.text("date")
+    if not value:
+        r.error("date", "a date is required (YYYY-MM-DD)")
+        return None
+    try:
+        day = date.fromisoformat(value) if _ISO_DATE.fullmatch(value) else None
+    except ValueError:
+        day = None
+    if day is None:
+        r.error("date", f"'{value}' is not a date in the form YYYY-MM-DD")
+    elif day > today:
+        r.error("date", f"{value} is in the future")
+    return day
+
+
+def _victims(r: _RowReader) -> list[VictimData]:
+    groups = r.codes("victim_groups", VICTIM_GROUPS)
+    counts = r.aligned("victim_count", "victim_groups", len(groups)) or [""] * len(groups)
+    genders = r.aligned("victim_gender", "victim_groups", len(groups)) or [""] * len(groups)
+    victims = []
+    for group, count, gender in zip(groups, counts, genders):
+        r.checked_code("victim_gender", gender, GENDERS)
+        victims.append(VictimData(group=group, count=r.count("victim_count", count, minimum=1) or 1,
+                                  gender=gender or "unknown"))
+    return victims
+
+
+def _sources(r: _RowReader) -> list[SourceData]:
+    kinds = r.codes("source_kinds", SOURCE_KINDS)
+    urls = r.aligned("source_urls", "source_kinds", len(kinds)) or [""] * len(kinds)
+    for url in urls:
+        if url and not url.lower().startswith(("http://", "https://")):
+            r.error("source_urls", f"'{url[:80]}' is not a web address (http:// or https://)")
+        elif len(url) > 1000:
+            r.error("source_urls", "a web address is longer than 1000 characters")
+    return [SourceData(kind=kind, url=url) for kind, url in zip(kinds, urls)]

@@ -1,0 +1,126 @@
+"""The report as plain data: sections with totals and breakdowns, each figure able to say
+which incident-list query reproduces it (`Report.list_args`)."""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from ..filters import IncidentFilter
+from ..taxonomy import DEFENDER_GROUPS
+from .sections import SPECS, SectionSpec
+
+TOTAL_KEYS = ("incidents", "killed", "injured", "detained", "victims")
+DIMENSIONS = ("violation", "victim_group", "admin1", "admin2", "perpetrator", "month", "gender")
+
+
+@dataclass
+class Row:
+    key: str
+    count: int                  # incidents
+    persons: int | None = None  # victims, for victim-level dimensions
+    previous: int | None = None
+
+
+@dataclass
+class Killing:
+    ref: str
+    date: date
+    date_precision: str
+    place: str          # empty unless the user may see the exact location
+    admin1: str
+    admin2: str
+    groups: list[str]
+    killed: int | None
+    names: list[str] | None  # None: the user may not see identities
+
+
+@dataclass
+class SectionReport:
+    spec: SectionSpec
+    totals: dict[str, int]
+    breakdowns: dict[str, list[Row]]
+    previous_totals: dict[str, int] | None = None
+    # protection only
+    women_defenders: Row | None = None
+    indigenous_defenders: Row | None = None
+    killings: list[Killing] = field(default_factory=list)
+    killing_incidents: int = 0
+    killed_by_admin1: list[Row] = field(default_factory=list)  # count = people killed
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+
+@dataclass
+class Report:
+    period_from: date
+    period_to: date
+    filters: IncidentFilter      # the period and statuses included, no section
+    sections: list[SectionReport]
+    incidents: int               # in any section or none, as filtered
+    sources: int
+    generated_on: datetime
+    previous: Report | None = None
+
+    @property
+    def statuses(self) -> list[str]:
+        return self.filters.status
+
+    def section(self, key: str) -> SectionReport:
+        return next(s for s in self.sections if s.key == key)
+
+    def previous_period(self) -> tuple[date, date] | None:
+        return (self.previous.period_from, self.previous.period_to) if self.previous else None
+
+    def list_args(self, section: str, dimension: str | None = None, key: str = "") -> list[tuple[str, str]] | None:
+        """Incident-list parameters selecting exactly the incidents a figure counts, or None
+        when the list's filters cannot express it (e.g. a blank region)."""
+        return link_args(self.filters, SPECS[section], dimension, key)
+
+
+def month_bounds(key: str, within: tuple[date, date]) -> tuple[date, date]:
+    """First and last day of month `YYYY-MM`, clipped to the period."""
+    year, month = map(int, key.split("-"))
+    first, last = date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    return max(first, within[0]), min(last, within[1])
+
+
+def link_args(f: IncidentFilter, spec: SectionSpec, dimension: str | None, key: str) -> list[tuple[str, str]] | None:
+    """The rules behind `Report.list_args`. Within one list parameter values are
+    alternatives, so a breakdown key can replace the user's own values for that parameter
+    only when it is one of them."""
+    if dimension == "month":
+        start, end = month_bounds(key, (f.date_from, f.date_to))
+        f = replace(f, date_from=start, date_to=end)
+    elif dimension == "gender":
+        if f.victim_group:   # the gender filter would then apply to the chosen groups only
+            return None
+        groups = sorted(DEFENDER_GROUPS) if spec.defenders_only else []
+        f = _narrowed(replace(f, victim_group=groups), "gender", key)
+    elif dimension is not None:
+        f = _narrowed(f, dimension, key)
+    if f is None:
+        return None
+    if spec.listed:
+        return replace(f, section=[spec.key]).to_args()
+    if dimension == "violation":
+        return f.to_args()
+    if f.violation and not set(f.violation) <= set(spec.codes):
+        return None
+    return f.to_args() if f.violation else replace(f, violation=list(spec.codes)).to_args()
+
+
+def _narrowed(f: IncidentFilter, param: str, key: str) -> IncidentFilter | None:
+    chosen = getattr(f, param)
+    if not key or (chosen and key not in chosen):
+        return None
+    return replace(f, **{param: [key]})
+
+
+def change(now: int, before: int | None) -> tuple[int, float | None] | None:
+    """Absolute and percentage change against the previous period (no % from zero)."""
+    if before is None:
+        return None
+    return now - before, (round(100 * (now - before) / before, 1) if before else None)
