@@ -51,17 +51,6 @@ def schema_created(app):
         db.engine.dispose()
 
 
-@contextmanager
-def schema_created(app):
-    """The app's context with its tables created from the models, dropped afterwards."""
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
-
-
 class Auth:
     def __init__(self, client):
         self.client = client
