@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,11 +12,18 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tracker import create_app
+from tracker import PROJECT_ROOT, create_app
+from tracker.auth.service import create_user
+from tracker.exchange.cli import ProgressLine
+from tracker.exchange.demo import ensure_demo_boundaries, write_demo_csv
+from tracker.exchange.importer import import_csv
 from tracker.extensions import db
 
 PG_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DATABASES = ("sqlite", "postgresql")
+BOUNDARIES = PROJECT_ROOT.parent / "shared" / "geo" / "peru"
+REVIEWER = "bench-reviewer@example.org"
+PASSWORD = "bench-password-42"
 
 
 @contextmanager
@@ -53,6 +61,57 @@ def bench_app(url: str, workdir: Path):
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+@contextmanager
+def demo_csv(rows: int) -> Iterator[tuple[Path, Path]]:
+    """A temporary work folder holding a canonical CSV of `rows` demo incidents."""
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        csv_path = workdir / "demo.csv"
+        print(f"Generating {rows:,} demo incidents…")
+        with csv_path.open("w", encoding="utf-8", newline="") as out:
+            write_demo_csv(out, rows)
+        yield workdir, csv_path
+
+
+@contextmanager
+def loaded_app(kind: str, workdir: Path, csv_path: Path, boundaries: bool = False):
+    """An app on a fresh database of `kind` holding the demo CSV (loaded with the set-based
+    importer), a reviewer account REVIEWER, and fresh planner statistics."""
+    with fresh_database(kind, workdir) as url, bench_app(url, workdir) as app:
+        if boundaries:
+            ensure_demo_boundaries(BOUNDARIES)
+        with ProgressLine() as progress:
+            result = import_csv(csv_path, progress=progress)
+        assert result.ok, result.errors[:5]
+        create_user(REVIEWER, "reviewer", PASSWORD)
+        analyze()
+        yield app
+
+
+def reviewer_client(app):
+    client = app.test_client()
+    login = client.post("/auth/login", data={"email": REVIEWER, "password": PASSWORD})
+    assert login.status_code == 302, "login failed"
+    return client
+
+
+def analyze() -> None:
+    """Fresh planner statistics after the bulk load, and on PostgreSQL the visibility map
+    that index-only scans need: what autovacuum does soon after a load in production."""
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE"))
+    else:
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+
+
+def databases() -> list[str]:
+    """The benchmarked databases that answer here."""
+    return [kind for kind in DATABASES if available(kind)]
 
 
 def available(kind: str) -> bool:

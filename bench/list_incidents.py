@@ -12,17 +12,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
-from _common import DATABASES, available, bench_app, fresh_database, print_table
+from _common import analyze, databases, demo_csv, loaded_app, print_table, reviewer_client
 
-from tracker.auth.service import create_user
-from tracker.exchange.cli import ProgressLine
-from tracker.exchange.demo import write_demo_csv
-from tracker.exchange.importer import import_csv
 from tracker.extensions import db
 from tracker.models import Incident, IncidentViolation, Perpetrator, Source, Victim
 
@@ -36,14 +30,11 @@ PAGES = {
     "page 200, oldest first": "/incidents/?sort=date_asc&page=200",
 }
 REPEAT = 7
-PASSWORD = "bench-password-42"
 
 
 def page_times(app) -> dict[str, float]:
     """Median milliseconds per page for a logged-in reviewer."""
-    client = app.test_client()
-    login = client.post("/auth/login", data={"email": "bench-reviewer@example.org", "password": PASSWORD})
-    assert login.status_code == 302, "login failed"
+    client = reviewer_client(app)
     times = {}
     for label, url in PAGES.items():
         assert client.get(url).status_code == 200, url
@@ -68,19 +59,8 @@ def drop_filter_indexes() -> None:
     analyze()
 
 
-def analyze() -> None:
-    """Fresh planner statistics after bulk changes (autovacuum may not have run yet)."""
-    db.session.execute(sa.text("ANALYZE"))
-    db.session.commit()
-
-
 def measure(kind: str, workdir: Path, csv_path: Path) -> tuple[dict, dict]:
-    with fresh_database(kind, workdir) as url, bench_app(url, workdir) as app:
-        with ProgressLine() as progress:
-            result = import_csv(csv_path, progress=progress)
-        assert result.ok, result.errors[:5]
-        create_user("bench-reviewer@example.org", "reviewer", PASSWORD)
-        analyze()
+    with loaded_app(kind, workdir, csv_path) as app:
         indexed = page_times(app)
         drop_filter_indexes()
         return indexed, page_times(app)
@@ -91,13 +71,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     columns, results = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        csv_path = workdir / "demo.csv"
-        print(f"Generating {args.rows:,} demo incidents…")
-        with csv_path.open("w", encoding="utf-8", newline="") as out:
-            write_demo_csv(out, args.rows)
-        for kind in filter(available, DATABASES):
+    with demo_csv(args.rows) as (workdir, csv_path):
+        for kind in databases():
             print(f"{kind}: loading and timing")
             results.extend(measure(kind, workdir, csv_path))
             columns += [f"{kind} ms", f"{kind} no filter indexes"]

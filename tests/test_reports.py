@@ -7,7 +7,9 @@ from datetime import date
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from tracker.extensions import db
 from tracker.filters import IncidentFilter, count_incidents, parse_filters
+from tracker.reports.sentences import build_sentences
 from tracker.reports.service import build_report, previous_period
 
 from tests.report_scenario import PERIOD, build_scenario
@@ -103,20 +105,30 @@ def figures(section):
     return result
 
 
-@pytest.mark.parametrize("role", ["reviewer", "author"])
-def test_every_total_and_breakdown_matches_the_hand_count(scenario, users, role):
-    report = report_for(users[role])
-    assert [s.key for s in report.sections] == ["1.1", "1.2", "1.3", "protection"]
-    assert {s.key: figures(s) for s in report.sections} == EXPECTED
-    assert (report.incidents, report.sources) == (33, 35)
-    assert report.statuses == ["verified", "published"]
-    for key, dims in EXPECTED_PERSONS.items():
-        for dim, persons in dims.items():
-            assert {r.key: r.persons for r in report.section(key).breakdowns[dim]} == persons
+def test_every_total_and_breakdown_matches_the_hand_count(scenario, users):
+    for role in ("reviewer", "author"):
+        report = report_for(users[role])
+        assert [s.key for s in report.sections] == ["1.1", "1.2", "1.3", "protection"]
+        assert {s.key: figures(s) for s in report.sections} == EXPECTED, role
+        assert (report.incidents, report.sources) == (33, 35)
+        assert report.statuses == ["verified", "published"]
+        for key, dims in EXPECTED_PERSONS.items():
+            for dim, persons in dims.items():
+                assert {r.key: r.persons for r in report.section(key).breakdowns[dim]} == persons
 
 
-def test_protection_figures(scenario, users):
-    protection = report_for(users["reviewer"]).section("protection")
+def test_protection_figures_and_sentences(scenario, users):
+    report = report_for(users["reviewer"])
+    protection = report.section("protection")
+    sentences = {(s.section, s.dimension, s.key): s for s in build_sentences(report)}
+    killed = sentences["protection", "violation", "killing"]
+    assert killed.en == ("Between January and December 2024, at least 4 people were killed in attacks on human "
+                         "rights defenders, all of them in Loreto and Ucayali.")
+    assert killed.es.startswith("Entre enero y diciembre de 2024, al menos 4 personas fueron asesinadas")
+    assert sentences["protection", "gender", "female"].en.endswith("at least 10 women defenders were attacked in 9 incidents.")
+    assert [s.en.split(", ", 1)[1] for s in build_sentences(report) if s.section == "1.2"] == [
+        "at least 8 incidents affecting freedom of peaceful assembly were recorded.",
+        "in incidents affecting freedom of peaceful assembly, at least 3 people killed, 31 injured and 31 detained."]
     assert (protection.women_defenders.count, protection.women_defenders.persons) == (9, 10)
     assert (protection.indigenous_defenders.count, protection.indigenous_defenders.persons) == (3, 3)
     assert protection.killing_incidents == 4
@@ -138,7 +150,7 @@ def test_names_of_killed_defenders_only_for_roles_that_may_see_identities(scenar
 
 def test_other_statuses_count_only_when_asked_for(scenario, users):
     report = report_for(users["reviewer"], statuses=("submitted",))
-    assert report.section("1.2").totals["incidents"] == 1  # N2 (N8 falls on 31 Dec, also 1.2)
+    assert report.section("1.2").totals["incidents"] == 2  # N2, and N8 on 31 December
     assert report.incidents == 2
 
 
@@ -148,7 +160,7 @@ def test_a_section_filter_chooses_the_sections_and_filters_narrow_every_figure(s
     assert [s.key for s in report.sections] == ["protection"]
     assert report.section("protection").totals == {"incidents": 5, "killed": 2, "injured": 0, "detained": 0,
                                                    "victims": 5}
-    assert report.incidents == 6  # P1, P3, P12, O3, X2 and E… no: X2 and O3 are Loreto too
+    assert report.incidents == 5  # every counted Loreto incident is a protection case
 
 
 def test_optional_sections(scenario, users):
@@ -174,6 +186,13 @@ def test_compare_with_the_previous_period(scenario, users):
     assert rows["Loreto"] == (5, 1) and rows["Apurímac"] == (2, 1) and rows["Lima"] == (3, 0)
 
 
+def test_a_report_after_a_rolled_back_one(users):
+    """A request that only reads ends with a rollback; the next report on that connection works."""
+    report_for(users["author"])
+    db.session.rollback()
+    assert report_for(users["author"]).incidents == 0
+
+
 def test_previous_period_has_equal_length():
     assert previous_period(date(2024, 3, 1), date(2024, 5, 31)) == (date(2023, 12, 1), date(2024, 2, 29))
     assert previous_period(date(2024, 1, 10), date(2024, 1, 19)) == (date(2023, 12, 31), date(2024, 1, 9))
@@ -190,32 +209,33 @@ def _links(report):
             yield section.women_defenders.count, report.list_args(section.key, "gender", "female")
 
 
-@pytest.mark.parametrize("role", ["reviewer", "author"])
-@pytest.mark.parametrize("filters", [[], [("admin1", "Lima"), ("admin1", "Loreto")],
-                                     [("victim_group", "journalist")], [("perpetrator", "police")]],
-                         ids=lambda f: "&".join("=".join(p) for p in f) or "none")
-def test_every_link_lists_exactly_the_incidents_it_counts(scenario, users, role, filters):
-    f, _ = parse_filters(MultiDict(filters))
-    report = build_report(*PERIOD, f, users[role], optional_sections=True)
-    checked = unlinked = 0
-    for number, args in _links(report):
-        if args is None:
-            unlinked += 1
-            continue
-        listed, errors = parse_filters(MultiDict(args))
-        assert errors == []
-        assert count_incidents(listed, users[role]) == number, args
-        checked += 1
-    assert checked > 40
-    if not filters:
-        assert unlinked == 2  # the two blank provinces (P4, O5): the list cannot ask for "no province"
+LINK_CASES = [("reviewer", []), ("author", []), ("reviewer", [("admin1", "Lima"), ("admin1", "Loreto")]),
+              ("reviewer", [("victim_group", "journalist")]), ("author", [("perpetrator", "police")]),
+              ("reviewer", [("violation", "threat"), ("violation", "surveillance")])]
+
+
+def test_every_link_lists_exactly_the_incidents_it_counts(scenario, users):
+    for role, filters in LINK_CASES:
+        f, _ = parse_filters(MultiDict(filters))
+        report = build_report(*PERIOD, f, users[role], optional_sections=True)
+        checked = unlinked = 0
+        for number, args in _links(report):
+            if args is None:
+                unlinked += 1
+                continue
+            listed, errors = parse_filters(MultiDict(args))
+            assert errors == []
+            assert count_incidents(listed, users[role]) == number, (role, filters, args)
+            checked += 1
+        assert checked > 10
+        if not filters:
+            assert unlinked == 3  # blank provinces (O5 in 1.1 and 2.3, P4): the list cannot ask for "none"
 
 
 def test_gender_filter_pairs_with_the_victim_group(scenario, users):
     """P2: a male defender killed, his female relative threatened. He is no woman defender."""
     def count(args):
         return count_incidents(parse_filters(MultiDict(args))[0], users["reviewer"])
-    assert count([("gender", "female"), ("title", "")]) >= 1
     assert count([("q", "P2"), ("gender", "female")]) == 1
     assert count([("q", "P2"), ("gender", "female"), ("victim_group", "environmental_defender")]) == 0
     assert count([("q", "P2"), ("gender", "male"), ("victim_group", "environmental_defender")]) == 1

@@ -41,7 +41,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .incidents.views import bp as incidents_bp
     from .main import bp as main_bp
-    for blueprint in (main_bp, auth_bp, incidents_bp, admin_bp):
+    from .maps.views import bp as maps_bp
+    from .reports.views import bp as reports_bp
+    for blueprint in (main_bp, auth_bp, incidents_bp, admin_bp, reports_bp, maps_bp):
         app.register_blueprint(blueprint)
 
     from .errors import register_error_pages

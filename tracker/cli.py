@@ -15,10 +15,12 @@ from .taxonomy import ROLES
 def register_commands(app: Flask) -> None:
     from .exchange.cli import register as register_exchange
     from .regions.cli import register as register_regions
+    from .reports.cli import register as register_reports
     app.cli.add_command(init_db)
     app.cli.add_command(create_user_command)
     register_regions(app)
     register_exchange(app)
+    register_reports(app)
 
 
 @click.command("init-db")

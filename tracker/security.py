@@ -68,6 +68,11 @@ def can_export(user) -> bool:
     return role_of(user) in ("admin", "reviewer", "author")
 
 
+def can_read_reports(user) -> bool:
+    """Report authors and staff: the report page counts verified data and offers exports."""
+    return role_of(user) in ("admin", "reviewer", "author")
+
+
 def visible_incidents_clause(user) -> sa.ColumnElement[bool]:
     """SQL condition selecting the incidents this user may list or open."""
     from .models import Incident
@@ -112,6 +117,21 @@ def incident_access(user, incident: Incident) -> IncidentAccess:
     )
 
 
+def exact_location_clause(user) -> sa.ColumnElement[bool]:
+    """SQL twin of `incident_access(user, incident).exact_location`; for anonymous readers,
+    the incidents published with `public_location = exact`."""
+    from .models import Incident
+    role = role_of(user)
+    if role in STAFF_ROLES:
+        return sa.true()
+    if role is None:
+        return Incident.public_location == "exact"
+    public = Incident.visibility == "public"
+    if role == "monitor":
+        return sa.or_(Incident.created_by_id == user.id, public)
+    return public
+
+
 def user_may_open(user: User | None, incident: Incident) -> bool:
     """The same rule as `visible_incidents_clause`, for an incident already loaded."""
     role = role_of(user)
@@ -128,7 +148,8 @@ def user_may_open(user: User | None, incident: Incident) -> bool:
 
 
 # Endpoints an anonymous visitor may reach; every other route requires login (deny by default).
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "vendor", "main.set_language", "main.health"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "vendor", "main.set_language", "main.health",
+                              "maps.public_map", "maps.public_map_data"})
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

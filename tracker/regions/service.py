@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 Names = tuple[str, str, str]
 NOWHERE: Names = ("", "", "")
+TYPED_NAMES_TTL = 60  # seconds
 OUTLINE_DECIMALS = 4  # ~10 m, far below what a simplified outline shows
 
 
@@ -164,9 +166,15 @@ def region_names(level: str) -> list[str]:
     _check_level(level)
     names = db.session.scalars(sa.select(Region.name).where(Region.level == level).distinct()).all()
     if not names:
-        column = getattr(Incident, level)
-        names = db.session.scalars(sa.select(column).where(column != "").distinct()).all()
+        # A DISTINCT over every incident costs a full scan: refresh it at most once a minute.
+        minute = int(time.monotonic() // TYPED_NAMES_TTL)
+        names = cache.get(("typed names", level), minute, lambda: _typed_names(level))
     return sorted(names, key=lambda name: (name_key(name), name))
+
+
+def _typed_names(level: str) -> list[str]:
+    column = getattr(Incident, level)
+    return db.session.scalars(sa.select(column).where(column != "").distinct()).all()
 
 
 # --- outlines --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from ..filters import section_condition
 from ..models import Incident, IncidentViolation
-from ..taxonomy import DEFENDER_GROUPS, SECTIONS
+from ..taxonomy import SECTIONS
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,6 @@ class SectionSpec:
             return section_condition(self.key)
         return sa.exists().where(IncidentViolation.incident_id == Incident.id,
                                  IncidentViolation.code.in_(self.codes))
-
-    def victim_condition(self, victim_group) -> list[sa.ColumnElement[bool]]:
-        return [victim_group.in_(sorted(DEFENDER_GROUPS))] if self.defenders_only else []
 
 
 CORE_SECTIONS = tuple(SectionSpec(s.key, s.en, s.es, tuple(t.code for t in s.codes), listed=True)

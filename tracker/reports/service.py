@@ -1,16 +1,16 @@
-"""Building a report: every figure is one GROUP BY query over the incidents the shared
-filter builder selects, so the report and the incident list always agree (DESIGN.md §3).
+"""Building a report: the shared filter builder selects the incidents (so the report and the
+incident list always agree, DESIGN.md §3), and each figure is a GROUP BY over them.
 
 No loop runs over incident rows; Python only adds up grouped rows (a few hundred at most).
 """
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from dataclasses import replace
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, selectinload
+from flask_babel import gettext as _
 
 from ..errors import ServiceError
 from ..extensions import db
@@ -20,7 +20,8 @@ from ..security import incident_access, visible_incidents_clause
 from ..taxonomy import DEFENDER_GROUPS, REPORTABLE_STATUSES
 from ..timeutil import utcnow
 from .model import Killing, Report, Row, SectionReport
-from .sections import CORE_SECTIONS, OPTIONAL_SECTIONS, SPECS, SectionSpec
+from .scope import Scope
+from .sections import CORE_SECTIONS, OPTIONAL_SECTIONS, SPECS
 
 KILLINGS_SHOWN = 500  # the list of killings is for reading; the counts cover them all
 
@@ -47,19 +48,19 @@ def build_report(period_from: date, period_to: date, filters: IncidentFilter, us
     """Count the incidents of the period that match `filters` and that `user` may see.
     `filters.section` chooses which sections to show (all by default)."""
     if period_from > period_to:
-        raise ServiceError("The period ends before it starts.")
+        raise ServiceError(_("The period ends before it starts."))
     base = replace(filters, date_from=period_from, date_to=period_to, status=list(statuses), section=[])
-    conds = [visible_incidents_clause(user), *filter_conditions(base)]
     specs = [SPECS[k] for k in filters.section] or list(CORE_SECTIONS)
     if optional_sections:
         specs += [s for s in OPTIONAL_SECTIONS if s not in specs]
-    report = Report(
-        period_from=period_from, period_to=period_to, filters=base,
-        sections=[_section(spec, conds, user) for spec in specs],
-        incidents=db.session.scalar(sa.select(sa.func.count()).select_from(Incident).where(*conds)) or 0,
-        sources=db.session.scalar(sa.select(sa.func.count()).select_from(Source)
-                                  .join(Incident, Incident.id == Source.incident_id).where(*conds)) or 0,
-        generated_on=utcnow())
+    with Scope(specs, [visible_incidents_clause(user), *filter_conditions(base)]) as scope:
+        ids = scope.table.c.id
+        report = Report(
+            period_from=period_from, period_to=period_to, filters=base, sections=_sections(scope, user),
+            incidents=db.session.scalar(sa.select(sa.func.count(ids))) or 0,
+            sources=db.session.scalar(sa.select(sa.func.count()).select_from(Source).where(
+                Source.incident_id.in_(sa.select(ids)))) or 0,
+            generated_on=utcnow())
     if compare_previous:
         report.previous = build_report(*previous_period(period_from, period_to), filters, user, statuses,
                                        optional_sections=optional_sections)
@@ -67,88 +68,90 @@ def build_report(period_from: date, period_to: date, filters: IncidentFilter, us
     return report
 
 
-def _section(spec: SectionSpec, base_conds, user) -> SectionReport:
-    conds = [*base_conds, spec.condition()]
-    totals, breakdowns = _incident_level(conds)
-    # Aliases, so the filters' EXISTS subqueries on these tables stay tied to the incident.
-    victim, violation, perpetrator = aliased(Victim), aliased(IncidentViolation), aliased(Perpetrator)
-    victim_conds = spec.victim_condition(victim.group)
-    groups = _grouped(victim.group, victim, conds + victim_conds, persons=True)
-    genders = _grouped(victim.gender, victim, conds + victim_conds, persons=True)
-    totals["victims"] = sum(r.persons for r in groups)
-    breakdowns.update(
-        violation=_grouped(violation.code, violation, conds + [violation.code.in_(spec.codes)]),
-        victim_group=groups, gender=genders,
-        perpetrator=_grouped(perpetrator.type, perpetrator, conds))
-    section = SectionReport(spec=spec, totals=totals, breakdowns=breakdowns)
-    if spec.defenders_only:
-        _add_protection_figures(section, conds, user)
-    return section
+def _sections(scope: Scope, user) -> list[SectionReport]:
+    t, count = scope.table.c, sa.func.count
+    totals = scope.spread([], [count(), sa.func.sum(t.killed), sa.func.sum(t.injured), sa.func.sum(t.detained)])
+    admin1, admin2, months = (scope.spread([column], [count()]) for column in (t.admin1, t.admin2, t.month))
+    violations = scope.spread([IncidentViolation.code], [count()], IncidentViolation)
+    persons = [_incidents(Victim), sa.func.sum(Victim.count)]
+    groups = scope.spread([Victim.group], persons, Victim)
+    genders = scope.spread([Victim.gender], persons, Victim)
+    defender_genders = (scope.spread([Victim.gender], persons, Victim, [Victim.group.in_(sorted(DEFENDER_GROUPS))])
+                        if any(spec.defenders_only for spec in scope.specs) else None)
+    perpetrators = scope.spread([Perpetrator.type], [_incidents(Perpetrator)], Perpetrator)
+    sections = []
+    for i, spec in enumerate(scope.specs):
+        victims = {k: v for k, v in groups[i].items() if not spec.defenders_only or k in DEFENDER_GROUPS}
+        section = SectionReport(
+            spec=spec,
+            totals={**dict(zip(("incidents", "killed", "injured", "detained"), totals[i].get((), [0] * 4))),
+                    "victims": sum(p for _, p in victims.values())},
+            breakdowns={
+                "violation": _rows({k: v for k, v in violations[i].items() if k in spec.codes}),
+                "victim_group": _rows(victims),
+                "admin1": _rows(admin1[i]), "admin2": _rows(admin2[i]),
+                "perpetrator": _rows(perpetrators[i]),
+                "month": [Row(f"{m // 100:04d}-{m % 100:02d}", v[0]) for m, v in sorted(months[i].items())],
+                "gender": _rows((defender_genders if spec.defenders_only else genders)[i]),
+            })
+        if spec.defenders_only:
+            _add_protection_figures(section, scope, user)
+        sections.append(section)
+    return sections
 
 
-def _incident_level(conds) -> tuple[dict[str, int], dict[str, list[Row]]]:
-    """Totals and the region and month breakdowns from one GROUP BY over incidents."""
-    year, month = sa.extract("year", Incident.date), sa.extract("month", Incident.date)
-    keys = (Incident.admin1, Incident.admin2, year, month)
-    stmt = (sa.select(*keys, sa.func.count(), sa.func.sum(Incident.killed), sa.func.sum(Incident.injured),
-                      sa.func.sum(Incident.detained)).where(*conds).group_by(*keys))
-    totals = Counter(incidents=0, killed=0, injured=0, detained=0)
-    admin1, admin2, months = Counter(), Counter(), Counter()
-    for a1, a2, y, m, n, killed, injured, detained in db.session.execute(stmt):
-        totals.update(incidents=n, killed=killed or 0, injured=injured or 0, detained=detained or 0)
-        admin1[a1] += n
-        admin2[a2] += n
-        months[f"{int(y):04d}-{int(m):02d}"] += n
-    return dict(totals), {"admin1": _rows(admin1), "admin2": _rows(admin2),
-                          "month": [Row(k, months[k]) for k in sorted(months)]}
+def _incidents(child) -> sa.ColumnElement[int]:
+    """Incidents, not child rows: two victim rows of one group are one incident."""
+    return sa.func.count(sa.distinct(child.incident_id))
 
 
-def _rows(counts: Counter) -> list[Row]:
+def _rows(sums: dict) -> list[Row]:
     """Most incidents first; a blank key ("not recorded") last."""
-    return sorted((Row(k, n) for k, n in counts.items()), key=lambda r: (r.key == "", -r.count, r.key))
+    rows = [Row(key, values[0], *values[1:]) for key, values in sums.items()]
+    return sorted(rows, key=lambda r: (r.key == "", -r.count, r.key))
 
 
-def _grouped(column, child, conds, persons: bool = False) -> list[Row]:
-    """Incidents per value of a child-table column (an incident counts once per value)."""
-    aggregates = [sa.func.count(sa.distinct(child.incident_id))]
-    if persons:
-        aggregates.append(sa.func.sum(child.count))
-    stmt = (sa.select(column, *aggregates).join(Incident, Incident.id == child.incident_id)
-            .where(*conds).group_by(column))
-    rows = [Row(key, n, int(values[0] or 0) if persons else None) for key, n, *values in db.session.execute(stmt)]
-    return sorted(rows, key=lambda r: (-r.count, r.key))
-
-
-def _add_protection_figures(section: SectionReport, conds, user) -> None:
+def _add_protection_figures(section: SectionReport, scope: Scope, user) -> None:
     """Women and indigenous defenders, and the killings of defenders."""
+    t, flag = scope.table.c, scope.section(section.spec)
     section.women_defenders = next((r for r in section.breakdowns["gender"] if r.key == "female"),
                                    Row("female", 0, 0))
-    victim = aliased(Victim)
-    indigenous = sa.and_(victim.group.in_(sorted(DEFENDER_GROUPS)),
-                         sa.or_(victim.indigenous, victim.group == "indigenous_leader"))
+    indigenous = sa.and_(Victim.group.in_(sorted(DEFENDER_GROUPS)),
+                         sa.or_(Victim.indigenous, Victim.group == "indigenous_leader"))
     n, persons = db.session.execute(
-        sa.select(sa.func.count(sa.distinct(victim.incident_id)), sa.func.sum(victim.count))
-        .join(Incident, Incident.id == victim.incident_id).where(*conds, indigenous)).one()
+        sa.select(sa.func.count(sa.distinct(Victim.incident_id)), sa.func.sum(Victim.count))
+        .join(scope.table, t.id == Victim.incident_id).where(flag, indigenous)).one()
     section.indigenous_defenders = Row("indigenous", n, int(persons or 0))
-    killing = [*conds, sa.or_(Incident.killed > 0, sa.exists().where(
-        IncidentViolation.incident_id == Incident.id, IncidentViolation.code == "killing"))]
-    by_region = db.session.execute(sa.select(Incident.admin1, sa.func.count(), sa.func.sum(Incident.killed))
-                                   .where(*killing).group_by(Incident.admin1)).all()
+    killing = sa.and_(flag, sa.or_(t.killed > 0, sa.exists().where(
+        IncidentViolation.incident_id == t.id, IncidentViolation.code == "killing")))
+    by_region = db.session.execute(sa.select(t.admin1, sa.func.count(), sa.func.sum(t.killed))
+                                   .where(killing).group_by(t.admin1)).all()
     section.killing_incidents = sum(n for _, n, _ in by_region)
-    section.killed_by_admin1 = _rows(Counter({a1: int(k or 0) for a1, _, k in by_region if k}))
-    incidents = db.session.scalars(sa.select(Incident).where(*killing).options(selectinload(Incident.victims))
-                                   .order_by(Incident.date, Incident.ref).limit(KILLINGS_SHOWN))
-    section.killings = [_killing(i, user) for i in incidents]
+    section.killed_by_admin1 = _rows({a1: [int(k)] for a1, _, k in by_region if k})
+    section.killings = _killings(sa.select(t.id).where(killing), user)
 
 
-def _killing(incident: Incident, user) -> Killing:
-    access = incident_access(user, incident)
-    defenders = [v for v in incident.victims if v.group in DEFENDER_GROUPS]
-    return Killing(ref=incident.ref, date=incident.date, date_precision=incident.date_precision,
-                   place=incident.place if access.exact_location else "", admin1=incident.admin1,
-                   admin2=incident.admin2, groups=list(dict.fromkeys(v.group for v in defenders)),
-                   killed=incident.killed,
-                   names=[v.name for v in defenders if v.name] if access.identities else None)
+def _killings(ids: sa.Select, user) -> list[Killing]:
+    """The first KILLINGS_SHOWN killings, read as plain rows (no ORM objects: this list can be
+    long); place and names only as far as `user` may see them (security.incident_access)."""
+    incidents = db.session.execute(
+        sa.select(Incident.id, Incident.ref, Incident.date, Incident.date_precision, Incident.place, Incident.admin1,
+                  Incident.admin2, Incident.killed, Incident.status, Incident.visibility, Incident.created_by_id)
+        .where(Incident.id.in_(ids)).order_by(Incident.date, Incident.ref).limit(KILLINGS_SHOWN)).all()
+    victims = defaultdict(list)
+    for incident_id, group, name in db.session.execute(
+            sa.select(Victim.incident_id, Victim.group, Victim.name)
+            .where(Victim.incident_id.in_([i.id for i in incidents]), Victim.group.in_(sorted(DEFENDER_GROUPS)))
+            .order_by(Victim.incident_id, Victim.position)):
+        victims[incident_id].append((group, name))
+    killings = []
+    for i in incidents:
+        access, defenders = incident_access(user, i), victims[i.id]
+        killings.append(Killing(
+            ref=i.ref, date=i.date, date_precision=i.date_precision, place=i.place if access.exact_location else "",
+            admin1=i.admin1, admin2=i.admin2, groups=list(dict.fromkeys(g for g, _ in defenders)), killed=i.killed,
+            names=[n for _, n in defenders if n] if access.identities else None))
+    return killings
 
 
 def _attach_previous(report: Report) -> None:

@@ -1,0 +1,70 @@
+"""Incident counts per department or province, on the imported boundary polygons: the map's
+choropleth layer and the figures report authors take from it."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from ..filters import IncidentFilter
+from ..i18n import term_label
+from ..models import Incident, IncidentViolation
+from ..regions.names import name_key
+from ..regions.service import outlines_geojson
+from ..security import is_authenticated
+from ..taxonomy import VIOLATIONS
+from .generalise import map_reader, region_shown_clause
+from .links import region_list_path
+from .service import collection, reader_conditions
+
+TOP_VIOLATIONS = 3
+OUTLINE_TOLERANCE = {"admin1": 0.01, "admin2": 0.005}
+
+
+@dataclass
+class RegionFigures:
+    count: int = 0
+    killed: int = 0
+    names: list[str] = field(default_factory=list)   # stored spellings that stand for the region
+    violations: Counter = field(default_factory=Counter)
+
+
+def region_features(filters: IncidentFilter, user, level: str, public: bool) -> dict:
+    """Region polygons with `count`, `killed`, `top` violations and (signed-in readers) a
+    link to the filtered list. Anonymous readers only count incidents whose public location
+    is at least as precise as `level`. Properties: `total` (incidents in any region shown),
+    `unmatched` (in a region name no boundary has), `max` (for the legend)."""
+    filters, reader = map_reader(filters, user, public)
+    column = getattr(Incident, level)
+    conditions = [*reader_conditions(filters, reader), region_shown_clause(reader, level), column != ""]
+    figures: dict[str, RegionFigures] = {}
+    for name, count, killed in db.session.execute(
+            sa.select(column, sa.func.count(), sa.func.coalesce(sa.func.sum(Incident.killed), 0))
+            .where(*conditions).group_by(column)):
+        region = figures.setdefault(name_key(name), RegionFigures())
+        region.count += count
+        region.killed += int(killed)
+        region.names.append(name)
+    codes = so.aliased(IncidentViolation)  # not the table the violation filter's EXISTS correlates to
+    for name, code, count in db.session.execute(
+            sa.select(column, codes.code, sa.func.count()).join(codes, codes.incident_id == Incident.id)
+            .where(*conditions).group_by(column, codes.code)):
+        figures[name_key(name)].violations[code] += count
+    features, matched = [], set()
+    for outline in outlines_geojson(level, OUTLINE_TOLERANCE[level])["features"]:
+        key = name_key(outline["properties"]["name"])
+        region = figures.get(key, RegionFigures())
+        matched.add(key)
+        features.append({"type": "Feature", "geometry": outline["geometry"], "properties": {
+            "name": outline["properties"]["name"], "count": region.count, "killed": region.killed,
+            "top": [{"code": code, "label": term_label(VIOLATIONS, code), "count": n}
+                    for code, n in sorted(region.violations.items(), key=lambda item: (-item[1], item[0]))
+                    [:TOP_VIOLATIONS]],
+            "link": (region_list_path(filters, {level: region.names})
+                     if is_authenticated(reader) and region.count else None)}})
+    return collection(features, level=level, total=sum(r.count for r in figures.values()),
+                      unmatched=sum(r.count for k, r in figures.items() if k not in matched),
+                      max=max((f["properties"]["count"] for f in features), default=0))

@@ -1,0 +1,155 @@
+"""Writing a report as CSV (tidy long format), Markdown, DOCX and XLSX. Every export is
+written to the audit log (period, filters, format and counts; never names)."""
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from io import BytesIO, StringIO
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from .. import audit
+from ..extensions import db
+from ..filters import filtered_incidents
+from ..i18n import term_label
+from ..models import Incident
+from ..security import incident_access
+from ..taxonomy import VIOLATIONS
+from .charts import chart_png
+from .model import DIMENSIONS, TOTAL_KEYS, Report
+from .outline import Block, build_outline, dimension_titles, key_label, total_titles
+from .scores import Score
+
+# format -> (MIME type, file extension)
+FORMATS = {
+    "md": ("text/markdown; charset=utf-8", "md"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+}
+CSV_HEADER = ("section", "dimension", "key", "count")
+
+
+def export_report(report: Report, fmt: str, user, locale: str, score: Score | None = None, target: str = "") -> bytes:
+    """The report as a file of format `fmt`; records the export in the audit log."""
+    data = WRITERS[fmt](report, user, locale, score)
+    audit.record("export", target[:120], user=user, format=fmt, kind="report",
+                 period=[report.period_from.isoformat(), report.period_to.isoformat()],
+                 filters=report.filters.to_args(), incidents=report.incidents)
+    db.session.commit()
+    return data
+
+
+def tidy_rows(report: Report) -> Iterator[tuple[str, str, str, int]]:
+    """(section, dimension, key, count): totals first, then every breakdown."""
+    for section in report.sections:
+        for key in TOTAL_KEYS:
+            yield section.key, "total", key, section.totals[key]
+        for dimension in DIMENSIONS:
+            for row in section.breakdowns[dimension]:
+                yield section.key, dimension, row.key, row.count
+
+
+def to_csv(report: Report, user, locale: str, score: Score | None) -> bytes:
+    out = StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    writer.writerows(tidy_rows(report))
+    return out.getvalue().encode("utf-8")
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(report: Report, user, locale: str, score: Score | None) -> bytes:
+    lines: list[str] = []
+    for block in build_outline(report, locale, score):
+        if block.kind == "heading":
+            lines += ["#" * block.level + " " + block.text, ""]
+        elif block.kind == "paragraph":
+            lines += [block.text, ""]
+        elif block.kind == "table":
+            lines.append("| " + " | ".join(map(_md_cell, block.headers)) + " |")
+            lines.append("|" + "|".join("---" for _ in block.headers) + "|")
+            lines += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in block.rows]
+            lines.append("")
+    return "\n".join(lines).encode("utf-8")
+
+
+def chart_for(report: Report, block: Block, locale: str) -> bytes:
+    key, kind = block.chart
+    labels = {code: term_label(VIOLATIONS, code) for code in VIOLATIONS} if kind == "violation" else {}
+    section = report.section(key)
+    return chart_png(section, kind, labels, f"{section.spec.label(locale)}: {dimension_titles()[kind]}",
+                     (report.period_from, report.period_to))
+
+
+def to_docx(report: Report, user, locale: str, score: Score | None) -> bytes:
+    from docx import Document
+    from docx.shared import Inches
+    doc = Document()
+    with force_locale(locale):
+        for block in build_outline(report, locale, score, charts=True):
+            if block.kind == "heading":
+                doc.add_heading(block.text, block.level)
+            elif block.kind == "paragraph":
+                doc.add_paragraph(block.text)
+            elif block.kind == "chart":
+                doc.add_picture(BytesIO(chart_for(report, block, locale)), width=Inches(6))
+            else:
+                table = doc.add_table(rows=1, cols=len(block.headers), style="Table Grid")
+                for cell, text in zip(table.rows[0].cells, block.headers):
+                    cell.text = text
+                for row in block.rows:
+                    for cell, text in zip(table.add_row().cells, row):
+                        cell.text = text
+    out = BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def to_xlsx(report: Report, user, locale: str, score: Score | None) -> bytes:
+    from openpyxl import Workbook
+    book = Workbook()
+    book.remove(book.active)
+    with force_locale(locale):
+        totals, titles = total_titles(), dimension_titles()
+        for section in report.sections:
+            sheet = book.create_sheet(section.key)
+            sheet.append([_("Dimension"), _("Key"), _("Label"), _("Incidents"), _("Persons"), _("Previous period")])
+            for key in TOTAL_KEYS:
+                before = (section.previous_totals or {}).get(key)
+                sheet.append(["total", key, totals[key], section.totals[key], None, before])
+            for dimension in DIMENSIONS:
+                for row in section.breakdowns[dimension]:
+                    sheet.append([dimension, row.key, f"{titles[dimension]}: {key_label(dimension, row.key)}",
+                                  row.count, row.persons, row.previous])
+        _incident_sheet(book.create_sheet(_("Incidents")), report, user)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _incident_sheet(sheet, report: Report, user) -> None:
+    """The incidents behind the report that `user` may see; place and names only where
+    their access allows (security.incident_access)."""
+    sheet.append([_("Reference"), _("Date"), _("Date precision"), _("Title"), _("Status"), _("Department"),
+                  _("Province"), _("District"), _("Place"), _("Violations"), _("Victim groups"), _("Victims"),
+                  _("Perpetrators"), _("Killed"), _("Injured"), _("Detained"), _("Names")])
+    stmt = filtered_incidents(report.filters, user, "date_asc").options(
+        selectinload(Incident.violations), selectinload(Incident.victims), selectinload(Incident.perpetrators))
+    for incident in db.session.scalars(stmt):
+        access = incident_access(user, incident)
+        victims = incident.victims
+        sheet.append([
+            incident.ref, incident.date, incident.date_precision, incident.title, incident.status, incident.admin1,
+            incident.admin2, incident.admin3, incident.place if access.exact_location else "",
+            ";".join(incident.violation_codes), ";".join(v.group for v in victims), sum(v.count for v in victims),
+            ";".join(p.type for p in incident.perpetrators), incident.killed, incident.injured, incident.detained,
+            ";".join(v.name for v in victims if v.name) if access.identities else ""])
+
+
+WRITERS = {"csv": to_csv, "md": to_markdown, "docx": to_docx, "xlsx": to_xlsx}

@@ -1,0 +1,42 @@
+"""The score of a section heading, as seeds/001 prints it: the CIVICUS Monitor score
+(0–100) rebased onto 1–5 as 1 + 4 × score/100, with the CIVICUS band (DESIGN.md §3)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import gettext as _
+
+from ..errors import ServiceError
+from ..taxonomy import Term
+
+# upper bound of each band, inclusive
+BANDS: tuple[tuple[int, Term], ...] = (
+    (20, Term("closed", "Closed", "Cerrado")),
+    (40, Term("repressed", "Repressed", "Represivo")),
+    (60, Term("obstructed", "Obstructed", "Obstruido")),
+    (80, Term("narrowed", "Narrowed", "Estrecho")),
+    (100, Term("open", "Open", "Abierto")),
+)
+
+
+@dataclass(frozen=True)
+class Score:
+    civicus: float
+    rebased: float
+    band: Term
+
+    def heading(self, locale: str) -> str:
+        """"Score: 2.6 (Repressed)", as the report's Principle 1 heading."""
+        word = "Puntaje" if locale.startswith("es") else "Score"
+        return f"{word}: {self.rebased} ({self.band.label(locale)})"
+
+
+def civicus_score(value: float) -> Score:
+    """40 → 2.6, Repressed. Half-way roundings go up (1.25 → 1.1, as a reader would round);
+    a fractional score between two bands (20.5) falls in the upper one."""
+    if not 0 <= value <= 100:
+        raise ServiceError(_("A CIVICUS Monitor score is between 0 and 100, not %(value)s.", value=f"{value:g}"))
+    rebased = (1 + 4 * Decimal(str(value)) / 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    band = next(term for upper, term in BANDS if value <= upper)
+    return Score(civicus=value, rebased=float(rebased), band=band)
