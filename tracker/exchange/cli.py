@@ -19,7 +19,7 @@ from ..errors import ServiceError
 # filter parameter (DESIGN.md §4) -> may it be repeated
 FILTER_PARAMS = {"from": False, "to": False, "section": True, "violation": True, "victim_group": True,
                  "perpetrator": True, "admin1": True, "admin2": True, "status": True,
-                 "confidence": True, "q": False}
+                 "confidence": True, "gender": True, "q": False}
 APP_URL = "http://127.0.0.1:5000"
 
 
@@ -73,7 +73,7 @@ def import_command(file: Path, dry_run: bool):
         click.echo(f"Imported {result.stored} incidents from {file.name}.")
 
 
-def _filter_options(command):
+def filter_options(command):
     """--from, --to, --section … : the web's filter names as options."""
     for name, repeatable in reversed(FILTER_PARAMS.items()):
         command = click.option(f"--{name.replace('_', '-')}", f"filter_{name}", multiple=repeatable,
@@ -86,7 +86,7 @@ def _filter_options(command):
 @click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
               required=True, help="File to write, or - for standard output.")
-@_filter_options
+@filter_options
 @with_appcontext
 def export_command(fmt: str, output: Path, **filters):
     """Export the incidents matching the filters (all by default) as a canonical CSV."""

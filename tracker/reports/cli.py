@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from werkzeug.datastructures import MultiDict
 
 from ..errors import ServiceError
-from ..exchange.cli import _filter_options
+from ..exchange.cli import filter_options
 from .exports import FORMATS
 
 
@@ -32,7 +32,7 @@ class SystemUser:
 @click.option("--optional-sections", is_flag=True, help="Add sections 2.3 and 6 (built from fitting codes).")
 @click.option("--score", type=float, help="CIVICUS Monitor score (0-100) for the Principle 1 heading.")
 @click.option("--lang", type=click.Choice(["es", "en"]), default="en", show_default=True)
-@_filter_options
+@filter_options
 @with_appcontext
 def report_command(fmt: str, output: Path, compare: bool, optional_sections: bool, score: float | None,
                    lang: str, **options):
