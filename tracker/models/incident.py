@@ -25,8 +25,9 @@ class Incident(db.Model):
     __tablename__ = "incidents"
     __table_args__ = (
         sa.Index("ix_incidents_status_date", "status", "date"),
-        sa.Index("ix_incidents_admin1_date", "admin1", "date"),
-        sa.Index("ix_incidents_admin2_date", "admin2", "date"),
+        # region pages filter on region, status and period together (the report's default)
+        sa.Index("ix_incidents_admin1_status_date", "admin1", "status", "date"),
+        sa.Index("ix_incidents_admin2_status_date", "admin2", "status", "date"),
         sa.CheckConstraint("killed IS NULL OR killed >= 0", name="killed_not_negative"),
         sa.CheckConstraint("injured IS NULL OR injured >= 0", name="injured_not_negative"),
         sa.CheckConstraint("detained IS NULL OR detained >= 0", name="detained_not_negative"),
