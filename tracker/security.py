@@ -64,9 +64,6 @@ def can_manage_users(user) -> bool:
     return role_of(user) == "admin"
 
 
-def can_export(user) -> bool:
-    return role_of(user) in ("admin", "reviewer", "author")
-
 
 def can_read_reports(user) -> bool:
     """Report authors and staff: the report page counts verified data and offers exports."""

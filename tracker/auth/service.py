@@ -81,11 +81,3 @@ def set_active(user: User, active: bool, actor) -> None:
         user.active = active
         audit.record("user_activated" if active else "user_deactivated", f"user:{user.id}", user=actor)
         db.session.commit()
-
-
-def reset_password(user: User, password: str, actor) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(_("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
-    user.password_hash = hash_password(password)
-    audit.record("password_reset", f"user:{user.id}", user=actor)
-    db.session.commit()

@@ -5,7 +5,7 @@ apart from the ORM objects lets validation and comparison happen without a datab
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 
 
@@ -66,9 +66,6 @@ class IncidentData:
     public_location: str = "admin1"
     consent: bool = False
     event: str = ""
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 # Incident columns copied one to one from IncidentData.
