@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from .facts import in_section
 from .models import Incident, IncidentViolation, Perpetrator, Victim
-from .taxonomy import (CONFIDENCES, DEFENDER_GROUPS, GENDERS, PERPETRATOR_TYPES, SECTION_BY_KEY, STATUSES,
+from .taxonomy import (CONFIDENCES, GENDERS, PERPETRATOR_TYPES, SECTION_BY_KEY, STATUSES,
                        VICTIM_GROUPS, VIOLATIONS, section_codes)
 
 SORTS = ("date_desc", "date_asc")
@@ -30,6 +31,7 @@ class IncidentFilter:
     victim_group: list[str] = field(default_factory=list)
     gender: list[str] = field(default_factory=list)
     perpetrator: list[str] = field(default_factory=list)
+    country: list[str] = field(default_factory=list)
     admin1: list[str] = field(default_factory=list)
     admin2: list[str] = field(default_factory=list)
     status: list[str] = field(default_factory=list)
@@ -59,7 +61,7 @@ class IncidentFilter:
 _LIST_PARAMS: dict[str, object] = {
     "section": SECTION_BY_KEY, "violation": VIOLATIONS, "victim_group": VICTIM_GROUPS, "gender": GENDERS,
     "perpetrator": PERPETRATOR_TYPES, "status": STATUSES, "confidence": CONFIDENCES,
-    "admin1": None, "admin2": None,
+    "country": None, "admin1": None, "admin2": None,
 }
 
 
@@ -82,6 +84,12 @@ def parse_filters(args: MultiDict) -> tuple[IncidentFilter, list[str]]:
             value = raw.strip()
             if not value:
                 continue
+            if name == "country":
+                value = value.upper()
+                if not (len(value) == 2 and value.isalpha()):
+                    errors.append(_("'%(value)s' is not a two-letter country code (ISO 3166-1, e.g. PE).",
+                                    value=raw.strip()))
+                    continue
             if allowed is not None and value not in allowed:
                 errors.append(_("Unknown value '%(value)s' for %(name)s.", value=value, name=name))
                 continue
@@ -112,6 +120,8 @@ def filter_conditions(f: IncidentFilter) -> list[sa.ColumnElement[bool]]:
         conds.append(Incident.status.in_(f.status))
     if f.confidence:
         conds.append(Incident.confidence.in_(f.confidence))
+    if f.country:
+        conds.append(Incident.country.in_(f.country))
     if f.admin1:
         conds.append(Incident.admin1.in_(f.admin1))
     if f.admin2:
@@ -137,12 +147,8 @@ def filter_conditions(f: IncidentFilter) -> list[sa.ColumnElement[bool]]:
 
 
 def section_condition(key: str) -> sa.ColumnElement[bool]:
-    """An incident belongs to a section if it has one of the section's codes; the protection
-    section also needs a victim from a defender group (DESIGN.md §3)."""
-    cond = _with_child(IncidentViolation, IncidentViolation.code.in_(section_codes(key)))
-    if key == "protection":
-        cond = sa.and_(cond, _with_child(Victim, Victim.group.in_(sorted(DEFENDER_GROUPS))))
-    return cond
+    """Incidents counted in a report section (DESIGN.md §3), from the stored facts."""
+    return in_section(Incident, section_codes(key), defenders_only=key == "protection")
 
 
 def _escape_like(text: str) -> str:

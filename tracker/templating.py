@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Flask, url_for
-from flask_babel import format_date, gettext
+from flask_babel import format_date, get_locale, gettext
 from urllib.parse import urlencode
 
 from . import security, taxonomy
@@ -42,10 +42,18 @@ def change_value(value) -> str:
     return str(value)
 
 
+def country_choices() -> list[tuple[str, str]]:
+    """(code, name in the reader's language) for the countries incidents are recorded in."""
+    from .regions.service import country_codes
+    names = get_locale().territories
+    return [(code, f"{names.get(code, code)} ({code})") for code in country_codes()]
+
+
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(incident_date)
     app.add_template_filter(change_value)
     app.add_template_global(url_with_args)
+    app.add_template_global(country_choices)
 
     @app.context_processor
     def inject():

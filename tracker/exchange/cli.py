@@ -18,7 +18,7 @@ from ..errors import ServiceError
 
 # filter parameter (DESIGN.md §4) -> may it be repeated
 FILTER_PARAMS = {"from": False, "to": False, "section": True, "violation": True, "victim_group": True,
-                 "perpetrator": True, "admin1": True, "admin2": True, "status": True,
+                 "perpetrator": True, "country": True, "admin1": True, "admin2": True, "status": True,
                  "confidence": True, "gender": True, "q": False}
 APP_URL = "http://127.0.0.1:5000"
 

@@ -24,6 +24,7 @@ from flask import current_app
 from .. import audit
 from ..errors import PermissionDenied
 from ..extensions import db
+from ..facts import facts_of
 from ..incidents.data import SCALAR_FIELDS
 from ..incidents.refs import allocate_refs
 from ..models import LEVELS, Event, Incident, IncidentViolation, Perpetrator, Source, Victim
@@ -246,8 +247,10 @@ def _stored_spellings(typed: dict[str, set[str]]) -> dict[str, dict[str, str]]:
 
 
 def _scalars(row: CsvIncident) -> dict:
-    values = {name: getattr(row.data, name) for name in SCALAR_FIELDS}
-    values.update(ref=row.ref, status=row.status)
+    d = row.data
+    values = {name: getattr(d, name) for name in SCALAR_FIELDS}
+    values.update(ref=row.ref, status=row.status, **facts_of(d.violations, d.victims, (p.type for p in d.perpetrators),
+                                           len(d.sources)))
     return values
 
 

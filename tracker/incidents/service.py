@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import audit
 from ..errors import InvalidTransition, PermissionDenied, ServiceError
 from ..extensions import db
+from ..facts import facts_of
 from ..models import Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source, StatusChange, Victim
 from ..i18n import term_label
 from ..security import can_record, can_review, incident_access, is_owner
@@ -115,6 +116,9 @@ def _apply(incident: Incident, data: IncidentData) -> None:
     incident.victims = [Victim(position=i, **vars(v)) for i, v in enumerate(data.victims)]
     incident.perpetrators = [Perpetrator(position=i, **vars(p)) for i, p in enumerate(data.perpetrators)]
     incident.sources = [Source(position=i, **vars(s)) for i, s in enumerate(data.sources)]
+    for name, value in facts_of(data.violations, data.victims, (p.type for p in data.perpetrators),
+                                len(data.sources)).items():
+        setattr(incident, name, value)
 
 
 def create_incident(data: IncidentData, user) -> Incident:

@@ -61,6 +61,18 @@ class Incident(db.Model):
     public_location: so.Mapped[str] = so.mapped_column(sa.String(10), default="admin1")
     consent: so.Mapped[bool] = so.mapped_column(default=False)
 
+    # What reports count, summarised from the child rows on every save (tracker/facts.py)
+    violation_bits: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0, server_default="0")
+    victim_group_bits: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    gender_bits: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    defender_gender_bits: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    perpetrator_bits: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    victim_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    defender_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    women_defender_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    indigenous_defender_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    source_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+
     event_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("events.id"), index=True)
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

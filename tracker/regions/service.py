@@ -172,6 +172,14 @@ def region_names(level: str) -> list[str]:
     return sorted(names, key=lambda name: (name_key(name), name))
 
 
+def country_codes() -> list[str]:
+    """The countries incidents are recorded in (ISO 3166-1 alpha-2), for the country filter;
+    like typed region names, refreshed at most once a minute."""
+    minute = int(time.monotonic() // TYPED_NAMES_TTL)
+    return cache.get(("countries",), minute, lambda: sorted(
+        db.session.scalars(sa.select(Incident.country).where(Incident.country != "").distinct())))
+
+
 def _typed_names(level: str) -> list[str]:
     column = getattr(Incident, level)
     return db.session.scalars(sa.select(column).where(column != "").distinct()).all()

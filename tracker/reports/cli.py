@@ -60,5 +60,20 @@ def report_command(fmt: str, output: Path, compare: bool, optional_sections: boo
     click.echo(f"Wrote the {fmt} report of {report.incidents} incidents to {output}.")
 
 
+@click.command("recount")
+@with_appcontext
+def recount_command():
+    """Recompute what reports count about every incident (tracker/facts.py) from its victims,
+    violations and perpetrators: needed only after the taxonomy gains a code."""
+    from ..exchange.cli import ProgressLine
+    from ..extensions import db
+    from ..facts import refresh_facts
+    with ProgressLine() as progress:
+        n = refresh_facts(db.session.connection(), progress=progress)
+    db.session.commit()
+    click.echo(f"Recounted {n} incidents.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(report_command)
+    app.cli.add_command(recount_command)

@@ -15,13 +15,14 @@ from flask_babel import gettext as _
 from ..errors import ServiceError
 from ..extensions import db
 from ..filters import IncidentFilter, filter_conditions
-from ..models import Incident, IncidentViolation, Perpetrator, Source, Victim
+from ..facts import GENDER_BITS, PERPETRATOR_BITS, VICTIM_GROUP_BITS, VIOLATION_BITS, decode
+from ..models import Incident, Victim
 from ..security import incident_access, visible_incidents_clause
 from ..taxonomy import DEFENDER_GROUPS, REPORTABLE_STATUSES
 from ..timeutil import utcnow
 from .model import Killing, Report, Row, SectionReport
-from .scope import Scope
 from .sections import CORE_SECTIONS, OPTIONAL_SECTIONS, SPECS
+from .tally import Tally
 
 KILLINGS_SHOWN = 500  # the list of killings is for reading; the counts cover them all
 
@@ -53,14 +54,11 @@ def build_report(period_from: date, period_to: date, filters: IncidentFilter, us
     specs = [SPECS[k] for k in filters.section] or list(CORE_SECTIONS)
     if optional_sections:
         specs += [s for s in OPTIONAL_SECTIONS if s not in specs]
-    with Scope(specs, [visible_incidents_clause(user), *filter_conditions(base)]) as scope:
-        ids = scope.table.c.id
-        report = Report(
-            period_from=period_from, period_to=period_to, filters=base, sections=_sections(scope, user),
-            incidents=db.session.scalar(sa.select(sa.func.count(ids))) or 0,
-            sources=db.session.scalar(sa.select(sa.func.count()).select_from(Source).where(
-                Source.incident_id.in_(sa.select(ids)))) or 0,
-            generated_on=utcnow())
+    conds = [visible_incidents_clause(user), *filter_conditions(base)]
+    with Tally(specs, conds) as tally:
+        sections, (incidents, sources) = _sections(tally, user)
+    report = Report(period_from=period_from, period_to=period_to, filters=base, sections=sections,
+                    incidents=incidents, sources=sources, generated_on=utcnow())
     if compare_previous:
         report.previous = build_report(*previous_period(period_from, period_to), filters, user, statuses,
                                        optional_sections=optional_sections)
@@ -68,67 +66,81 @@ def build_report(period_from: date, period_to: date, filters: IncidentFilter, us
     return report
 
 
-def _sections(scope: Scope, user) -> list[SectionReport]:
-    t, count = scope.table.c, sa.func.count
-    totals = scope.spread([], [count(), sa.func.sum(t.killed), sa.func.sum(t.injured), sa.func.sum(t.detained)])
-    admin1, admin2, months = (scope.spread([column], [count()]) for column in (t.admin1, t.admin2, t.month))
-    violations = scope.spread([IncidentViolation.code], [count()], IncidentViolation)
-    persons = [_incidents(Victim), sa.func.sum(Victim.count)]
-    groups = scope.spread([Victim.group], persons, Victim)
-    genders = scope.spread([Victim.gender], persons, Victim)
-    defender_genders = (scope.spread([Victim.gender], persons, Victim, [Victim.group.in_(sorted(DEFENDER_GROUPS))])
-                        if any(spec.defenders_only for spec in scope.specs) else None)
-    perpetrators = scope.spread([Perpetrator.type], [_incidents(Perpetrator)], Perpetrator)
+TOTALS = ("killed", "injured", "detained", "victim_count", "defender_count", "women_defender_count",
+          "indigenous_defender_count")
+# breakdown → the stored bit set it is read from
+BREAKDOWN_BITS = {"violation": ("violation_bits", VIOLATION_BITS), "victim_group": ("victim_group_bits", VICTIM_GROUP_BITS),
+                  "gender": ("gender_bits", GENDER_BITS), "defender_gender": ("defender_gender_bits", GENDER_BITS),
+                  "perpetrator": ("perpetrator_bits", PERPETRATOR_BITS)}
+
+
+def _sections(tally: Tally, user) -> tuple[list[SectionReport], tuple[int, int]]:
+    """The sections' figures, and the incidents and sources counted (in any section or none)."""
+    t, count = tally.table.c, sa.func.count
+    totals, overall = tally.spread([], [count(), count().filter(t.indigenous_defender_count > 0),
+                                        *(sa.func.sum(t[name]) for name in TOTALS),
+                                        sa.func.sum(t.source_count)], any_section=False)
+    bits = {dimension: tally.spread([t[column]], [count()])[0] for dimension, (column, _) in BREAKDOWN_BITS.items()}
+    admin1, admin2, months = (tally.spread([column], [count()])[0] for column in (t.admin1, t.admin2, t.month))
+    persons = tally.spread([Victim.group, Victim.gender], [sa.func.sum(Victim.count)], join=Victim)[0]
     sections = []
-    for i, spec in enumerate(scope.specs):
-        victims = {k: v for k, v in groups[i].items() if not spec.defenders_only or k in DEFENDER_GROUPS}
+    for i, spec in enumerate(tally.specs):
+        n, indigenous, *sums = totals[i].get((), [0] * (3 + len(TOTALS)))
+        f = dict(zip(TOTALS, sums))
+        by = {dimension: decode(BREAKDOWN_BITS[dimension][1], bits[dimension][i]) for dimension in BREAKDOWN_BITS}
+        defenders = spec.defenders_only
         section = SectionReport(
             spec=spec,
-            totals={**dict(zip(("incidents", "killed", "injured", "detained"), totals[i].get((), [0] * 4))),
-                    "victims": sum(p for _, p in victims.values())},
+            totals={"incidents": n, "killed": f["killed"], "injured": f["injured"], "detained": f["detained"],
+                    "victims": f["defender_count" if defenders else "victim_count"]},
             breakdowns={
-                "violation": _rows({k: v for k, v in violations[i].items() if k in spec.codes}),
-                "victim_group": _rows(victims),
-                "admin1": _rows(admin1[i]), "admin2": _rows(admin2[i]),
-                "perpetrator": _rows(perpetrators[i]),
+                "violation": _rows({k: v for k, v in by["violation"].items() if k in spec.codes}),
+                "victim_group": _rows({k: v for k, v in by["victim_group"].items()
+                                       if not defenders or k in DEFENDER_GROUPS}),
+                "admin1": _rows({k: v[0] for k, v in admin1[i].items()}),
+                "admin2": _rows({k: v[0] for k, v in admin2[i].items()}),
+                "perpetrator": _rows(by["perpetrator"]),
                 "month": [Row(f"{m // 100:04d}-{m % 100:02d}", v[0]) for m, v in sorted(months[i].items())],
-                "gender": _rows((defender_genders if spec.defenders_only else genders)[i]),
+                "gender": _rows(by["defender_gender" if defenders else "gender"]),
             })
-        if spec.defenders_only:
-            _add_protection_figures(section, scope, user)
+        if defenders:
+            section.women_defenders = Row("female", by["defender_gender"].get("female", 0), f["women_defender_count"])
+            section.indigenous_defenders = Row("indigenous", indigenous, f["indigenous_defender_count"])
+            _add_killings(section, tally, user)
+        _add_persons(section, persons[i])
         sections.append(section)
-    return sections
+    return sections, (overall[0], overall[-1])
 
 
-def _incidents(child) -> sa.ColumnElement[int]:
-    """Incidents, not child rows: two victim rows of one group are one incident."""
-    return sa.func.count(sa.distinct(child.incident_id))
-
-
-def _rows(sums: dict) -> list[Row]:
-    """Most incidents first; a blank key ("not recorded") last."""
-    rows = [Row(key, values[0], *values[1:]) for key, values in sums.items()]
-    return sorted(rows, key=lambda r: (r.key == "", -r.count, r.key))
-
-
-def _add_protection_figures(section: SectionReport, scope: Scope, user) -> None:
-    """Women and indigenous defenders, and the killings of defenders."""
-    t, flag = scope.table.c, scope.section(section.spec)
-    section.women_defenders = next((r for r in section.breakdowns["gender"] if r.key == "female"),
-                                   Row("female", 0, 0))
-    indigenous = sa.and_(Victim.group.in_(sorted(DEFENDER_GROUPS)),
-                         sa.or_(Victim.indigenous, Victim.group == "indigenous_leader"))
-    n, persons = db.session.execute(
-        sa.select(sa.func.count(sa.distinct(Victim.incident_id)), sa.func.sum(Victim.count))
-        .join(scope.table, t.id == Victim.incident_id).where(flag, indigenous)).one()
-    section.indigenous_defenders = Row("indigenous", n, int(persons or 0))
-    killing = sa.and_(flag, sa.or_(t.killed > 0, sa.exists().where(
-        IncidentViolation.incident_id == t.id, IncidentViolation.code == "killing")))
+def _add_killings(section: SectionReport, tally: Tally, user) -> None:
+    """The killings of defenders: incidents with deaths or the `killing` code."""
+    t = tally.table.c
+    killing = sa.and_(tally.section(section.spec),
+                      sa.or_(t.killed > 0, VIOLATION_BITS.has_any(t.violation_bits, ["killing"])))
     by_region = db.session.execute(sa.select(t.admin1, sa.func.count(), sa.func.sum(t.killed))
                                    .where(killing).group_by(t.admin1)).all()
     section.killing_incidents = sum(n for _, n, _ in by_region)
-    section.killed_by_admin1 = _rows({a1: [int(k)] for a1, _, k in by_region if k})
+    section.killed_by_admin1 = _rows({a1: int(k) for a1, _, k in by_region if k})
     section.killings = _killings(sa.select(t.id).where(killing), user)
+
+
+def _add_persons(section: SectionReport, persons: dict[tuple[str, str], list[int]]) -> None:
+    """Victims (persons, not incidents) on the victim group and gender rows; in the protection
+    section defender victims only, as its counts (DESIGN.md §3)."""
+    by = {"victim_group": defaultdict(int), "gender": defaultdict(int)}
+    for (group, gender), (n,) in persons.items():
+        if section.spec.defenders_only and group not in DEFENDER_GROUPS:
+            continue
+        by["victim_group"][group] += n
+        by["gender"][gender] += n
+    for dimension, sums in by.items():
+        for row in section.breakdowns[dimension]:
+            row.persons = sums[row.key]
+
+
+def _rows(counts: dict[str, int]) -> list[Row]:
+    """Most incidents first; a blank key ("not recorded") last."""
+    return sorted((Row(key, n) for key, n in counts.items()), key=lambda r: (r.key == "", -r.count, r.key))
 
 
 def _killings(ids: sa.Select, user) -> list[Killing]:
