@@ -1,11 +1,11 @@
 """Report build time: the SQL GROUP BY report (tracker.reports.service.build_report) against
 a pandas baseline that loads the rows and groups them in pandas, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/report.py [--rows 100000]
+    .venv/bin/python bench/report.py [--rows 100000] [--repeat 5]
 
 The demo incidents (2022–2025) are loaded with the set-based importer. Both ways compute the
 four sections' totals and breakdowns for the same periods; the baseline's figures are checked
-against the report's. Each time is the median of 5 runs after one warm-up run.
+against the report's. Each time is the median of --repeat runs after one warm-up run.
 """
 from __future__ import annotations
 
@@ -26,13 +26,12 @@ from tracker.reports.service import build_report
 from tracker.taxonomy import DEFENDER_GROUPS, REPORTABLE_STATUSES, SECTIONS
 
 PERIODS = {"2023": (date(2023, 1, 1), date(2023, 12, 31)), "2022-2025": (date(2022, 1, 1), date(2025, 12, 31))}
-REPEAT = 5
 
 
-def median_ms(run) -> tuple[float, object]:
+def median_ms(run, repeat: int) -> tuple[float, object]:
     result = run()
     samples = []
-    for _ in range(REPEAT):
+    for _ in range(repeat):
         started = time.perf_counter()
         run()
         samples.append((time.perf_counter() - started) * 1000)
@@ -84,13 +83,13 @@ def sql_figures(report) -> dict[str, dict]:
             for s in report.sections}
 
 
-def measure(kind: str, workdir: Path, csv_path: Path) -> list[list]:
+def measure(kind: str, workdir: Path, csv_path: Path, repeat: int) -> list[list]:
     with loaded_app(kind, workdir, csv_path):
         reviewer = db.session.scalar(sa.select(User).where(User.email == REVIEWER))
         rows = []
         for label, (start, end) in PERIODS.items():
-            sql_ms, report = median_ms(lambda: build_report(start, end, IncidentFilter(), reviewer))
-            pandas_ms, figures = median_ms(lambda: pandas_report(start, end))
+            sql_ms, report = median_ms(lambda: build_report(start, end, IncidentFilter(), reviewer), repeat)
+            pandas_ms, figures = median_ms(lambda: pandas_report(start, end), repeat)
             assert figures == sql_figures(report), "the baseline and the report disagree"
             rows.append([kind, label, report.incidents, sql_ms, pandas_ms, pandas_ms / sql_ms])
         return rows
@@ -99,13 +98,14 @@ def measure(kind: str, workdir: Path, csv_path: Path) -> list[list]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure (median shown)")
     args = parser.parse_args()
     table = []
     with demo_csv(args.rows) as (workdir, csv_path):
         for kind in databases():
             print(f"{kind}: loading and timing")
-            table += measure(kind, workdir, csv_path)
-    print(f"\n{args.rows:,} incidents in the database; median of {REPEAT} runs, milliseconds "
+            table += measure(kind, workdir, csv_path, args.repeat)
+    print(f"\n{args.rows:,} incidents in the database; median of {args.repeat} runs, milliseconds "
           "(goal: ≤ 300 ms at 100k, ≤ 3 s at 1M)")
     print_table(["database", "period", "incidents counted", "SQL report ms", "pandas ms", "pandas / SQL"], table)
 

@@ -40,6 +40,14 @@ def make_app(database_url: str, instance_path: Path, **overrides):
     return create_app(config)
 
 
+def import_departments() -> int:
+    """The department layer alone: enough for a choropleth, and quick to import."""
+    from tracker.exchange.demo import BOUNDARY_LAYERS
+    from tracker.regions.service import import_boundaries
+    name, level, name_field, code_field = BOUNDARY_LAYERS[0]
+    return import_boundaries(SHARED_GEO / name, level, name_field, code_field)
+
+
 @contextmanager
 def schema_created(app):
     """The app's context with its tables created from the models, dropped afterwards."""

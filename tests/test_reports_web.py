@@ -62,3 +62,41 @@ def test_downloads_and_charts(client, auth, scenario):
         png = client.get(f"/reports/chart/protection.png?{YEAR}&kind={kind}")
         assert png.mimetype == "image/png" and png.data.startswith(b"\x89PNG")
     assert client.get(f"/reports/chart/9.9.png?{YEAR}").status_code == 404
+
+
+def test_form_offers_the_list_filters_and_a_country_filters_the_counts(client, auth, users):
+    """The report form is the list's filter form (templates/_filters.html) plus the report's
+    own fields; an incident recorded in Colombia is not counted in a report on Peru."""
+    from tests.factories import incident_data
+    from tracker.incidents.service import change_status, create_incident
+
+    for country in ("PE", "CO"):
+        incident = create_incident(incident_data(country=country), users["monitor"])
+        change_status(incident, "submitted", users["monitor"])
+        change_status(incident, "verified", users["reviewer"], "checked")
+    auth.login("author")
+
+    def protection_incidents(query: str) -> int:
+        page = client.get(f"/reports/?{YEAR}{query}").text
+        return {name: int(number) for name, _, number in FIGURE.findall(page)}["protection-total-incidents"]
+
+    page = client.get("/reports/").text
+    start = page.index('<form method="get" action="/reports/"')
+    form = page[start:page.index("</form>", start)]
+    assert 'id="report-form"' in form and "Show report" in form
+    assert 'name="from" required' in form and 'name="to" required' in form
+    assert re.search(r'<select name="country" id="filter-country">\s*<option value="">All countries</option>', form)
+    assert '<option value="CO">' in form and '<option value="PE">' in form
+    assert '<select name="admin1" id="filter-admin1">' in form and '<option value="Madre de Dios">' in form
+    assert '<select name="admin2" id="filter-admin2">' in form
+    assert '<option value="">Verified and published</option>' in form
+    for name in ("score", "compare", "optional", "section", "violation", "victim_group", "perpetrator",
+                 "confidence", "q"):
+        assert f'name="{name}"' in form
+
+    assert protection_incidents("") == 2
+    assert protection_incidents("&country=PE") == 1
+    assert protection_incidents("&country=co") == 1
+    assert protection_incidents("&country=PE&country=CO") == 2
+    page = client.get(f"/reports/?{YEAR}&country=PE").text
+    assert '<option value="PE" selected>' in page and "country=PE" in page  # kept in the form and the links

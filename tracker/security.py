@@ -146,7 +146,7 @@ def user_may_open(user: User | None, incident: Incident) -> bool:
 
 # Endpoints an anonymous visitor may reach; every other route requires login (deny by default).
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "vendor", "main.set_language", "main.health",
-                              "maps.public_map", "maps.public_map_data"})
+                              "maps.public_map", "maps.public_map_data", "maps.public_map_image"})
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

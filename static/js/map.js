@@ -205,6 +205,15 @@
       });
   }
 
+  // The image downloads draw the region level last chosen (departments until then).
+  function setDownloadLevel(level) {
+    document.querySelectorAll("a[data-map-download]").forEach(function (a) {
+      const url = new URL(a.href);
+      url.searchParams.set("level", level);
+      a.href = url.toString();
+    });
+  }
+
   let timer = null;
   map.on("moveend", function () {
     clearTimeout(timer);
@@ -221,6 +230,7 @@
       if (entry[1]) params.set(entry[0], entry[1]); else params.delete(entry[0]);
     });
     history.replaceState(null, "", "?" + params.toString());
+    if (layers[key].params.level) setDownloadLevel(layers[key].params.level);
     load();
   });
 

@@ -90,3 +90,15 @@ def test_public_map_shows_only_published_public_incidents(page, live_server, map
     data = page.request.get("/public/map/data").text()
     assert f"{TAG} Lima" in data
     assert f"{TAG} Puno" not in data and f"{TAG} Cusco" not in data
+
+
+def test_image_download_follows_the_region_level_shown(page, map_incidents):
+    login(page, "reviewer")
+    page.goto(f"/map?q={TAG}")
+    wait_loaded(page, "points")
+    assert "level=admin1" in page.get_attribute("#map-downloads a", "href")
+    choose_layer(page, 2, "admin2")
+    href = page.get_attribute("#map-downloads a", "href")
+    assert "level=admin2" in href and f"q={TAG}" in href
+    image = page.request.get(href)
+    assert image.headers["content-type"] == "image/png" and image.body().startswith(b"\x89PNG")

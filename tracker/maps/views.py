@@ -1,13 +1,16 @@
 """Map pages and their GeoJSON data, for signed-in readers (/map) and the public (/public/map).
-HTTP only: the work is in service.py, choropleth.py and generalise.py."""
+HTTP only: the work is in service.py, choropleth.py, choropleth_image.py and generalise.py."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request, url_for
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from ..filters import count_incidents, parse_filters
 from ..regions.service import outlines_geojson, region_names
 from .choropleth import region_features
+from .choropleth_image import IMAGE_TYPES, has_boundaries, missing_boundaries_message, region_map_image
 from .generalise import map_reader
 from .params import LAYERS, REGION_LEVELS, ParameterError, parse_map_query
 from .service import map_features
@@ -19,13 +22,21 @@ def _page(public: bool):
     parsed, errors = parse_filters(request.args)
     filters, reader = map_reader(parsed, current_user, public)
     endpoint = "maps.public_map" if public else "maps.map_page"
+    level = request.args.get("level") if request.args.get("level") in REGION_LEVELS else "admin1"
     return render_template(
         "maps/map.html", filters=filters, errors=errors, public=public,
         total=count_incidents(filters, reader),
         form_action=url_for(endpoint), data_url=url_for(f"{endpoint}_data"),
-        layer=request.args.get("layer") if request.args.get("layer") in LAYERS else "points",
-        level=request.args.get("level") if request.args.get("level") in REGION_LEVELS else "admin1",
+        layer=request.args.get("layer") if request.args.get("layer") in LAYERS else "points", level=level,
+        downloads=_image_urls(f"{endpoint}_image", filters.to_args() + [("level", level)]),
         admin1_options=_pairs(region_names("admin1")), admin2_options=_pairs(region_names("admin2")))
+
+
+def _image_urls(endpoint: str, args: list[tuple[str, str]]) -> dict[str, str]:
+    """extension -> URL of the choropleth image with the page's filters; none without boundaries."""
+    if not has_boundaries("admin1"):
+        return {}
+    return {ext: url_for(endpoint, ext=ext) + "?" + urlencode(args) for ext in IMAGE_TYPES}
 
 
 def _pairs(names: list[str]) -> list[tuple[str, str]]:
@@ -48,6 +59,18 @@ def _data(public: bool):
     return jsonify(data)
 
 
+def _image(public: bool, ext: str):
+    try:
+        query = parse_map_query(request.args)
+    except ParameterError as exc:
+        return Response(str(exc), 400, mimetype="text/plain")
+    filters, _errors = parse_filters(request.args)
+    image = region_map_image(filters, current_user, query.level, public, ext)
+    if image is None:
+        return Response(missing_boundaries_message(), 404, mimetype="text/plain")
+    return Response(image, mimetype=IMAGE_TYPES[ext], headers={"Cache-Control": "private, max-age=300"})
+
+
 @bp.get("/map")
 def map_page():
     return _page(public=False)
@@ -66,3 +89,13 @@ def map_page_data():
 @bp.get("/public/map/data")
 def public_map_data():
     return _data(public=True)
+
+
+@bp.get("/map/choropleth.<any(png, svg):ext>")
+def map_page_image(ext: str):
+    return _image(public=False, ext=ext)
+
+
+@bp.get("/public/map/choropleth.<any(png, svg):ext>")
+def public_map_image(ext: str):
+    return _image(public=True, ext=ext)

@@ -1,13 +1,15 @@
-"""PNG charts of a section: incidents by violation code, and the monthly trend.
-matplotlib is imported here only, with the Agg backend (no display on a server)."""
+"""Charts of a section, as PNG or SVG: incidents by violation code, the monthly trend and a
+map by department (drawn by maps.choropleth_image). matplotlib is imported inside the
+functions, with the Agg backend (no display on a server)."""
 from __future__ import annotations
 
 from datetime import date
-from io import BytesIO
 
+from ..maps.choropleth_image import MapText, choropleth_image, save_figure
 from .model import SectionReport
 
-CHARTS = ("violation", "month")
+# chart kind -> the breakdown it draws
+CHARTS = {"violation": "violation", "region": "admin1", "month": "month"}
 
 
 def months_of(start: date, end: date) -> list[str]:
@@ -16,9 +18,10 @@ def months_of(start: date, end: date) -> list[str]:
     return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1)]
 
 
-def chart_png(section: SectionReport, kind: str, labels: dict[str, str], title: str,
-              period: tuple[date, date]) -> bytes:
-    """`labels`: key → text to show (taxonomy labels in the reader's language)."""
+def chart_image(section: SectionReport, kind: str, labels: dict[str, str], title: str,
+                period: tuple[date, date], fmt: str = "png") -> bytes:
+    """A bar chart ("violation") or trend ("month") in `fmt` ("png" or "svg"); `labels`:
+    key → text to show (taxonomy labels in the reader's language)."""
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
@@ -39,6 +42,10 @@ def chart_png(section: SectionReport, kind: str, labels: dict[str, str], title: 
     ax.set_title(title, fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    out = BytesIO()
-    fig.savefig(out, format="png")
-    return out.getvalue()
+    return save_figure(fig, fmt)
+
+
+def region_chart(section: SectionReport, text: MapText, fmt: str = "png") -> bytes | None:
+    """The section's incidents by department as a map; None while no departments are imported."""
+    counts = {row.key: row.count for row in section.breakdowns[CHARTS["region"]]}
+    return choropleth_image(counts, CHARTS["region"], text, fmt)

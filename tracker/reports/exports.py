@@ -2,6 +2,7 @@
 written to the audit log (period, filters, format and counts; never names)."""
 from __future__ import annotations
 
+import base64
 import csv
 from collections.abc import Iterator
 from io import BytesIO, StringIO
@@ -14,10 +15,11 @@ from .. import audit
 from ..extensions import db
 from ..filters import filtered_incidents
 from ..i18n import term_label
+from ..maps.choropleth_image import MapText, period_text, source_text
 from ..models import Incident
 from ..security import incident_access
 from ..taxonomy import VIOLATIONS
-from .charts import chart_png
+from .charts import CHARTS, chart_image, region_chart
 from .model import DIMENSIONS, TOTAL_KEYS, Report
 from .outline import Block, build_outline, dimension_titles, key_label, total_titles
 from .scores import Score
@@ -64,27 +66,47 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _md_image(alt: str, png: bytes) -> str:
+    alt = alt.replace("[", "(").replace("]", ")")
+    return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
+
+
 def to_markdown(report: Report, user, locale: str, score: Score | None) -> bytes:
+    """Tables carry the figures; of the charts only the map, which a table cannot show, is
+    embedded (as a data: URI, so the file stays one self-contained document)."""
     lines: list[str] = []
-    for block in build_outline(report, locale, score):
-        if block.kind == "heading":
-            lines += ["#" * block.level + " " + block.text, ""]
-        elif block.kind == "paragraph":
-            lines += [block.text, ""]
-        elif block.kind == "table":
-            lines.append("| " + " | ".join(map(_md_cell, block.headers)) + " |")
-            lines.append("|" + "|".join("---" for _ in block.headers) + "|")
-            lines += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in block.rows]
-            lines.append("")
+    with force_locale(locale):
+        for block in build_outline(report, locale, score, charts=("region",)):
+            if block.kind == "heading":
+                lines += ["#" * block.level + " " + block.text, ""]
+            elif block.kind == "paragraph":
+                lines += [block.text, ""]
+            elif block.kind == "table":
+                lines.append("| " + " | ".join(map(_md_cell, block.headers)) + " |")
+                lines.append("|" + "|".join("---" for _ in block.headers) + "|")
+                lines += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in block.rows]
+                lines.append("")
+            elif image := chart_for(report, block, locale):
+                lines += [_md_image(chart_title(report, block, locale), image), ""]
     return "\n".join(lines).encode("utf-8")
 
 
-def chart_for(report: Report, block: Block, locale: str) -> bytes:
+def chart_title(report: Report, block: Block, locale: str) -> str:
     key, kind = block.chart
+    return f"{report.section(key).spec.label(locale)}: {dimension_titles()[CHARTS[kind]]}"
+
+
+def chart_for(report: Report, block: Block, locale: str, fmt: str = "png") -> bytes | None:
+    """A chart block as an image in `fmt` ("png" or "svg"); None for the map while no
+    departments are imported, so documents leave it out."""
+    key, kind = block.chart
+    section, title = report.section(key), chart_title(report, block, locale)
+    if kind == "region":
+        text = MapText(title, period_text(report.period_from, report.period_to),
+                       source_text(report.statuses, report.generated_on))
+        return region_chart(section, text, fmt)
     labels = {code: term_label(VIOLATIONS, code) for code in VIOLATIONS} if kind == "violation" else {}
-    section = report.section(key)
-    return chart_png(section, kind, labels, f"{section.spec.label(locale)}: {dimension_titles()[kind]}",
-                     (report.period_from, report.period_to))
+    return chart_image(section, kind, labels, title, (report.period_from, report.period_to), fmt)
 
 
 def to_docx(report: Report, user, locale: str, score: Score | None) -> bytes:
@@ -92,13 +114,14 @@ def to_docx(report: Report, user, locale: str, score: Score | None) -> bytes:
     from docx.shared import Inches
     doc = Document()
     with force_locale(locale):
-        for block in build_outline(report, locale, score, charts=True):
+        for block in build_outline(report, locale, score, charts=CHARTS):
             if block.kind == "heading":
                 doc.add_heading(block.text, block.level)
             elif block.kind == "paragraph":
                 doc.add_paragraph(block.text)
             elif block.kind == "chart":
-                doc.add_picture(BytesIO(chart_for(report, block, locale)), width=Inches(6))
+                if image := chart_for(report, block, locale):
+                    doc.add_picture(BytesIO(image), width=Inches(6))
             else:
                 table = doc.add_table(rows=1, cols=len(block.headers), style="Table Grid")
                 for cell, text in zip(table.rows[0].cells, block.headers):

@@ -6,6 +6,7 @@ defenders", then a methodology note.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from flask_babel import force_locale, format_date
@@ -14,6 +15,7 @@ from flask_babel import gettext as _
 from ..i18n import term_label
 from ..templating import incident_date
 from ..taxonomy import GENDERS, PERPETRATOR_TYPES, STATUSES, VICTIM_GROUPS, VIOLATIONS
+from .charts import CHARTS
 from .model import Report, Row, SectionReport, change
 from .scores import Score
 from .sentences import build_sentences
@@ -29,7 +31,7 @@ class Block:
     level: int = 0
     headers: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
-    chart: tuple[str, str] = ("", "")   # (section key, "violation" | "month")
+    chart: tuple[str, str] = ("", "")   # (section key, a kind of charts.CHARTS)
 
 
 def dimension_titles() -> dict[str, str]:
@@ -49,7 +51,9 @@ def key_label(dimension: str, key: str) -> str:
     return term_label(LABELS[dimension], key) if dimension in LABELS else key
 
 
-def build_outline(report: Report, locale: str, score: Score | None = None, charts: bool = False) -> list[Block]:
+def build_outline(report: Report, locale: str, score: Score | None = None,
+                  charts: Collection[str] = ()) -> list[Block]:
+    """`charts`: the kinds of chart (charts.CHARTS) to place under the breakdowns they draw."""
     with force_locale(locale):
         blocks = [Block("heading", _("Principle 1: Respect and protection of fundamental freedoms"), 1)]
         if score:
@@ -78,7 +82,8 @@ def _headers(first: str, compare: bool) -> list[str]:
     return [first, _("Count")] + ([_("Previous period"), _("Change")] if compare else [])
 
 
-def _section(report: Report, section: SectionReport, locale: str, sentences: list[str], charts: bool) -> list[Block]:
+def _section(report: Report, section: SectionReport, locale: str, sentences: list[str],
+             charts: Collection[str]) -> list[Block]:
     compare = report.previous is not None
     blocks = [Block("heading", section.spec.label(locale), 2)]
     blocks += [Block("paragraph", s) for s in sentences]
@@ -92,8 +97,7 @@ def _section(report: Report, section: SectionReport, locale: str, sentences: lis
         if not rows:
             continue
         blocks.append(Block("heading", title, 3))
-        if charts and dimension in ("violation", "month"):
-            blocks.append(Block("chart", chart=(section.key, dimension)))
+        blocks += [Block("chart", chart=(section.key, kind)) for kind in charts if CHARTS[kind] == dimension]
         compared = compare and dimension != "month"  # months of two periods do not line up
         blocks.append(Block("table", headers=_headers(title, compared), rows=[
             _count_row(key_label(dimension, r.key), r.count, r.previous, compared) for r in rows]))

@@ -8,8 +8,11 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
 
 from ..i18n import select_locale, term_label
+from ..regions.service import region_names
+from ..maps.choropleth_image import IMAGE_TYPES, has_boundaries, missing_boundaries_message
 from ..security import can_read_reports
 from ..taxonomy import STATUSES
+from .charts import CHARTS
 from .exports import FORMATS, chart_for, export_report
 from .forms import parse_report_request
 from .model import change
@@ -44,13 +47,16 @@ def index():
     req = parse_report_request(request.args)
     report = _build(req) if req.ready else None
 
-    def chart_url(section: str, kind: str) -> str:
-        return url_for("reports.chart", section=section) + "?" + urlencode(req.args() + [("kind", kind)])
+    def chart_url(section: str, kind: str, ext: str = "png") -> str:
+        return url_for("reports.chart", section=section, ext=ext) + "?" + urlencode(req.args() + [("kind", kind)])
 
     return render_template(
         "reports/index.html", req=req, report=report, sentences=build_sentences(report) if report else [],
         formats=list(FORMATS), totals=total_titles(), dimensions=dimension_titles(), key_label=key_label,
-        chart_url=chart_url, change=change, statuses=", ".join(term_label(STATUSES, s) for s in report.statuses) if report else "",
+        chart_url=chart_url, region_map=has_boundaries(CHARTS["region"]),
+        change=change, statuses=", ".join(term_label(STATUSES, s) for s in report.statuses) if report else "",
+        admin1_options=[(name, name) for name in region_names("admin1")],
+        admin2_options=[(name, name) for name in region_names("admin2")],
     ), 400 if req.errors else 200
 
 
@@ -66,12 +72,14 @@ def export():
     return Response(data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@bp.get("/chart/<section>.png")
-def chart(section: str):
+@bp.get("/chart/<section>.<any(png, svg):ext>")
+def chart(section: str, ext: str):
     req = _ready_request()
     kind = request.args.get("kind", "violation")
     report = _build(req)
-    if kind not in ("violation", "month") or section not in {s.key for s in report.sections}:
+    if kind not in CHARTS or section not in {s.key for s in report.sections}:
         abort(404)
-    png = chart_for(report, Block("chart", chart=(section, kind)), select_locale())
-    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})
+    image = chart_for(report, Block("chart", chart=(section, kind)), select_locale(), ext)
+    if image is None:
+        return Response(missing_boundaries_message(), 404, mimetype="text/plain")
+    return Response(image, mimetype=IMAGE_TYPES[ext], headers={"Cache-Control": "private, max-age=300"})
