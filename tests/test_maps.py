@@ -3,6 +3,7 @@ restricted or generalised (runs on SQLite and PostgreSQL through the `app` fixtu
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -90,7 +91,8 @@ def public_responses(client) -> list[str]:
     urls = ["/public/map", "/public/map/data", f"/public/map/data?bbox={PERU.min_lon},{PERU.min_lat},{PERU.max_lon},"
             f"{PERU.max_lat}&zoom=5", "/public/map/data?layer=heat&zoom=7",
             "/public/map/data?layer=regions&level=admin1", "/public/map/data?layer=regions&level=admin2",
-            "/public/map/data?q=Caso", "/public/map/data?status=draft"]
+            "/public/map/data?q=Caso", "/public/map/data?status=draft",
+            "/public/map/download.html?level=admin1", "/public/map/download.html?level=admin2&q=Caso"]
     responses = [client.get(url) for url in urls]
     assert [r.status_code for r in responses] == [200] * len(urls)
     return [r.get_data(as_text=True) for r in responses]
@@ -251,6 +253,7 @@ def test_parse_bbox_and_zoom():
 def test_map_pages_need_login_except_the_public_one(client, users):
     assert client.get("/map").status_code == 302
     assert client.get("/map/data").status_code == 302
+    assert client.get("/map/download.html").status_code == 302
     page = client.get("/public/map")
     assert page.status_code == 200
     assert "<script>" not in page.text and "https://" not in page.text.split("</header>")[1]
@@ -268,3 +271,113 @@ def test_exact_location_clause_agrees_with_incident_access(app, users, privacy_c
         allowed = set(db.session.scalars(sa.select(Incident.id).where(exact_location_clause(user))))
         for incident in privacy_corpus.values():
             assert (incident.id in allowed) == incident_access(user, incident).exact_location, (role, incident.title)
+
+
+SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.I)
+STYLESHEET_LINK = re.compile(r"<link\b[^>]*rel=\"stylesheet\"[^>]*>", re.I)
+
+
+def csp_nonce_of(response) -> str:
+    policy = response.headers["Content-Security-Policy"]
+    script_src = next(part for part in policy.split(";") if part.strip().startswith("script-src"))
+    nonces = re.findall(r"'nonce-([\w-]+)'", script_src)
+    assert len(nonces) == 1, policy
+    assert "unsafe-inline" not in script_src and "unsafe-eval" not in script_src
+    return nonces[0]
+
+
+@pytest.mark.parametrize("role", ["reviewer", None])
+def test_map_page_is_folium_with_vendored_assets_and_nonced_scripts(client, auth, boundaries, role):
+    if role:
+        auth.login(role)
+    url = "/map" if role else "/public/map"
+    page = client.get(url)
+    nonce = csp_nonce_of(page)
+    assert nonce != csp_nonce_of(client.get(url))  # a new one for every response
+    tags = SCRIPT_TAG.findall(page.text)
+    inline = [attrs for attrs in tags if "src=" not in attrs]
+    assert inline, "folium's map script"
+    for attrs in tags:
+        src = re.search(r'src="([^"]*)"', attrs)
+        assert f'nonce="{nonce}"' in attrs or (src and src.group(1).startswith("/static/")), attrs
+    links = [re.search(r'href="([^"]*)"', tag).group(1) for tag in STYLESHEET_LINK.findall(page.text)]
+    assert "/static/vendor/leaflet/leaflet.css" in links
+    assert all(href.startswith("/static/") for href in links), links
+    assert not re.search(r"<(script|link)\b[^>]*(src|href)=\"(https?:)?//", page.text)
+    for unused in ("jquery", "bootstrap", "awesome", "fontawesome", "cdn"):
+        assert unused not in page.text.lower(), unused
+    name = re.search(r'data-map-name="(map_\w+)"', page.text).group(1)
+    assert f"var {name} = L.map(" in page.text and f'<div class="folium-map" id="{name}"' in page.text
+
+
+def test_map_page_tiles_come_from_the_settings(app, client, boundaries):
+    app.config.update(TILE_URL="https://{s}.tiles.example.net/{z}/{x}/{y}.png", TILE_ATTRIBUTION="Example tiles")
+    page = client.get("/public/map")
+    assert "https://{s}.tiles.example.net/{z}/{x}/{y}.png" in page.text and "Example tiles" in page.text
+    assert "img-src 'self' data: https://*.tiles.example.net;" in page.headers["Content-Security-Policy"]
+    app.config.update(TILE_URL="")
+    assert "L.tileLayer" not in client.get("/public/map").text  # no tiles: region outlines only
+
+
+def test_folium_defaults_stay_as_folium_ships_them(client, boundaries):
+    """bench/map.py's naive baseline is folium as it comes; our maps change their own copies."""
+    import folium
+    before = (list(folium.Map.default_js), list(folium.Map.default_css))
+    client.get("/public/map")
+    client.get("/public/map/download.html")
+    assert (folium.Map.default_js, folium.Map.default_css) == before
+    assert folium.Map.default_js[0][1].startswith("https://")
+
+
+def downloaded_regions(html: str) -> dict[str, tuple[int, int]]:
+    """name -> (count, killed) from the GeoJSON folium writes into the standalone file."""
+    data = json.loads(re.search(r"geo_json_\w+_add\((\{.*?\})\);", html, re.S).group(1))
+    return {f["properties"]["name"]: (f["properties"]["count"], f["properties"]["killed"]) for f in data["features"]}
+
+
+@pytest.mark.parametrize("role", ["reviewer", "viewer", None])
+@pytest.mark.parametrize("query", ["level=admin1", "level=admin2&violation=threat"])
+def test_download_html_is_a_standalone_choropleth_of_the_map_counts(client, auth, users, privacy_corpus, role, query):
+    if role:
+        auth.login(role)
+    response = client.get(f"{'/map' if role else '/public/map'}/download.html?{query}")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    html = response.text
+    assert "<script src=" not in html and "<link" not in html  # Leaflet is inside the file
+    assert "Leaflet 1.9.4" in html and ".leaflet-container" in html and "images/layers.png" not in html
+    filters, _ = parse_filters(MultiDict([tuple(pair.split("=")) for pair in query.split("&")]))
+    level = "admin2" if "admin2" in query else "admin1"
+    expected = region_features(filters, users[role] if role else None, level, public=role is None)
+    assert downloaded_regions(html) == {f["properties"]["name"]: (f["properties"]["count"], f["properties"]["killed"])
+                                        for f in expected["features"]}
+    assert sum(count for count, _ in downloaded_regions(html).values()) == expected["properties"]["total"]
+    assert ("Incidents by department" if level == "admin1" else "Incidents by province") in html
+    assert "Period: all dates." in html and "Source: Civic space tracker" in html
+    assert "/incidents" not in html  # aggregates only: no links back into the site
+    for title in SECRET_POINTS:
+        assert f"Caso {title}" not in html and privacy_corpus[title].ref not in html
+    assert SECRET_NAME not in html and SECRET_URL not in html
+
+
+def test_download_html_follows_the_period_and_needs_boundaries(client, users):
+    assert client.get("/public/map/download.html").status_code == 404  # no boundaries imported
+    from tracker.exchange.demo import ensure_demo_boundaries
+    ensure_demo_boundaries(SHARED_GEO)
+    html = client.get("/public/map/download.html?from=2024-01-01&to=2024-06-30").text
+    assert "Period: January 1, 2024 to June 30, 2024." in html
+    assert client.get("/public/map/download.html?level=admin9").status_code == 400
+
+
+def test_download_html_escapes_region_text_for_its_popups():
+    from tracker.maps.standalone import _popup_properties
+    shown = _popup_properties({"name": "<b>Lima</b>", "count": 2, "killed": 0,
+                               "top": [{"code": "threat", "label": "Threat & <i>", "count": 2}]})
+    assert shown == {"name": "&lt;b&gt;Lima&lt;/b&gt;", "count": 2, "killed": 0, "top": "Threat &amp; &lt;i&gt; (2)"}
+
+
+def test_map_page_offers_the_html_download_with_its_filters(client, auth, boundaries):
+    auth.login("reviewer")
+    page = client.get("/map?violation=threat").text
+    link = re.search(r'<a class="button" href="([^"]*download\.html[^"]*)"[^>]*data-map-download', page).group(1)
+    assert link.replace("&amp;", "&") == "/map/download.html?violation=threat&level=admin1"

@@ -38,12 +38,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_login(app, login_manager)
 
     from .admin.views import bp as admin_bp
+    from .api.token_views import bp as tokens_bp
+    from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .exchange.export_views import bp as exports_bp
+    from .exchange.views import bp as imports_bp
     from .incidents.views import bp as incidents_bp
     from .main import bp as main_bp
     from .maps.views import bp as maps_bp
     from .reports.views import bp as reports_bp
-    for blueprint in (main_bp, auth_bp, incidents_bp, admin_bp, reports_bp, maps_bp):
+    for blueprint in (main_bp, auth_bp, incidents_bp, admin_bp, reports_bp, maps_bp, exports_bp,
+                      imports_bp, api_bp, tokens_bp):
         app.register_blueprint(blueprint)
 
     from .errors import register_error_pages

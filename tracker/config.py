@@ -37,7 +37,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         # A monitor may spend an afternoon on one form: the token lives as long as the session.
         WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=50 * 1024 * 1024,  # uploads to import; TRACKER_MAX_UPLOAD_MB
         BABEL_DEFAULT_LOCALE="es",
         LANGUAGES=("es", "en"),
         INCIDENTS_PER_PAGE=25,
@@ -54,6 +54,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["TILE_ATTRIBUTION"] = env["TRACKER_TILE_ATTRIBUTION"]
     if env.get("TRACKER_SECURE_COOKIES") == "1":
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    if "TRACKER_MAX_UPLOAD_MB" in env:
+        app.config["MAX_CONTENT_LENGTH"] = int(env["TRACKER_MAX_UPLOAD_MB"]) * 1024 * 1024
     if "TRACKER_SECRET_KEY" in env:
         app.config["SECRET_KEY"] = env["TRACKER_SECRET_KEY"]
     if test_config:

@@ -4,6 +4,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from .api.errors import error_response, is_api_request
+
 
 class ServiceError(Exception):
     """A refusal a user can act on; its message is shown to them as is."""
@@ -20,6 +22,7 @@ class InvalidTransition(ServiceError):
 def register_error_pages(app: Flask) -> None:
     for code in (400, 403, 404, 413, 500):
         app.register_error_handler(code, _render_error)
+    app.register_error_handler(405, _method_not_allowed)
     app.register_error_handler(CSRFError, _expired_form)
 
 
@@ -32,6 +35,13 @@ def _expired_form(error):
     return _render_error(error)
 
 
+def _method_not_allowed(error):
+    """Werkzeug's own answer on the web; JSON under /api/ (tracker/api/errors.py)."""
+    return error_response(error) if is_api_request() else error
+
+
 def _render_error(error):
+    if is_api_request():  # an unknown /api/ address: no blueprint was chosen to answer in JSON
+        return error_response(error)
     code = getattr(error, "code", 500) or 500
     return render_template("errors/error.html", code=code), code

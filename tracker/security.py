@@ -5,6 +5,7 @@ Views, exports and the API all ask this module; none decides on its own.
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import request
 
 from .taxonomy import REPORTABLE_STATUSES
 
@@ -109,14 +111,27 @@ def incident_access(user, incident: Incident) -> IncidentAccess:
         edit=staff or (owner and incident.status in MONITOR_EDITABLE_STATUSES),
         review=staff,
         identities=identities,
-        exact_location=identities or (is_authenticated(user) and incident.visibility == "public"),
+        # anonymous readers: as on the public map (`exact_location_clause`)
+        exact_location=identities or (incident.visibility == "public" if role is not None
+                                      else incident.public_location == "exact"),
         history=staff or owner,
     )
 
 
+def identities_clause(user) -> sa.ColumnElement[bool]:
+    """SQL twin of `incident_access(user, incident).identities`, for exports that decide
+    row by row without loading incidents."""
+    from .models import Incident
+    role = role_of(user)
+    if role in STAFF_ROLES:
+        return sa.true()
+    if role == "monitor":
+        return Incident.created_by_id == user.id
+    return sa.false()
+
+
 def exact_location_clause(user) -> sa.ColumnElement[bool]:
-    """SQL twin of `incident_access(user, incident).exact_location`; for anonymous readers,
-    the incidents published with `public_location = exact`."""
+    """SQL twin of `incident_access(user, incident).exact_location`."""
     from .models import Incident
     role = role_of(user)
     if role in STAFF_ROLES:
@@ -146,7 +161,11 @@ def user_may_open(user: User | None, incident: Incident) -> bool:
 
 # Endpoints an anonymous visitor may reach; every other route requires login (deny by default).
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "vendor", "main.set_language", "main.health",
-                              "maps.public_map", "maps.public_map_data", "maps.public_map_image"})
+                              "maps.public_map", "maps.public_map_data", "maps.public_map_image",
+                              "maps.public_map_download", "exports.public"})
+# Blueprints that identify their callers themselves (the API, by token; without one a caller
+# is anonymous and sees public data only): the login gate lets them answer, not redirect.
+SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -163,8 +182,18 @@ def _tile_origin(tile_url: str) -> str:
     return f"{parts.scheme}://{'*.' if wildcard else ''}{parts.netloc}"
 
 
-def content_security_policy(tile_url: str) -> str:
-    """Scripts and styles only from this server; images also from the configured tile host."""
+def csp_nonce() -> str:
+    """This request's Content-Security-Policy nonce: an inline <script> runs only if it
+    carries it (the map page's folium script does). New for every request."""
+    # Kept with the request, not on `g`: an app context may outlive one request.
+    if "tracker.csp_nonce" not in request.environ:
+        request.environ["tracker.csp_nonce"] = secrets.token_urlsafe(16)
+    return request.environ["tracker.csp_nonce"]
+
+
+def content_security_policy(tile_url: str, nonce: str) -> str:
+    """Scripts from this server, or inline with this response's nonce; styles only from this
+    server (and inline); images also from the configured tile host."""
     img = "'self' data:" + (f" {_tile_origin(tile_url)}" if tile_url.startswith("http") else "")
-    return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    return (f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
             f"img-src {img}; connect-src 'self'; frame-ancestors 'self'; form-action 'self'")

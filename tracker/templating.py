@@ -25,10 +25,11 @@ def incident_date(value: date | None, precision: str = "day") -> str:
     return format_date(value, "medium")
 
 
-def url_with_args(endpoint: str, args: list[tuple[str, str]]) -> str:
-    """URL for an endpoint with repeated query parameters kept (url_for drops repeats)."""
+def url_with_args(endpoint: str, args: list[tuple[str, str]], **values) -> str:
+    """URL for an endpoint (with its path `values`) and repeated query parameters kept
+    (url_for drops repeats)."""
     query = urlencode(args)
-    return url_for(endpoint) + (f"?{query}" if query else "")
+    return url_for(endpoint, **values) + (f"?{query}" if query else "")
 
 
 def change_value(value) -> str:
@@ -54,6 +55,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(change_value)
     app.add_template_global(url_with_args)
     app.add_template_global(country_choices)
+    app.add_template_global(security.csp_nonce)  # for the rare inline <script> (the map page's)
 
     @app.context_processor
     def inject():

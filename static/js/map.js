@@ -1,24 +1,22 @@
 // The incident map: asks the server for the incidents in view (/map/data or
 // /public/map/data, with the page's filters, bbox and zoom) whenever the map moves, and
 // draws them as clustered points, a choropleth by region or a heat map. The server does the
-// counting and the generalisation; this file only draws. No inline script: the page's
-// settings arrive as data- attributes of #incident-map.
+// counting and the generalisation; this file only draws. folium builds the Leaflet map
+// itself (tracker/maps/page.py: tiles or none, the first view) in the page's one inline
+// script, which carries the CSP nonce; this file finds it by the name in data-map-name. The
+// page's other settings arrive as data- attributes of #incident-map.
 (function () {
   "use strict";
   const el = document.getElementById("incident-map");
   if (!el || !window.L) return;
   const cfg = el.dataset;
+  const map = window[cfg.mapName];
+  if (!map) return;
   const countEl = document.getElementById("map-count");
   const statusEl = document.getElementById("map-status");
-  const PERU = [[-18.4, -81.4], [-0.03, -68.6]];
   const COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"];
   const MAP_PARAMS = ["bbox", "zoom", "layer", "level"];
   const DEBOUNCE_MS = 250;
-
-  const map = L.map(el, { preferCanvas: true, maxZoom: 18 }).fitBounds(PERU);
-  if (cfg.tileUrl) {
-    L.tileLayer(cfg.tileUrl, { attribution: cfg.tileAttribution }).addTo(map);
-  }
 
   // One entry per switchable layer: the Leaflet layer shown, and how to fill it.
   const layers = {
@@ -205,7 +203,7 @@
       });
   }
 
-  // The image downloads draw the region level last chosen (departments until then).
+  // The downloads (images, HTML file) draw the region level last chosen (departments until then).
   function setDownloadLevel(level) {
     document.querySelectorAll("a[data-map-download]").forEach(function (a) {
       const url = new URL(a.href);

@@ -102,3 +102,23 @@ def test_image_download_follows_the_region_level_shown(page, map_incidents):
     assert "level=admin2" in href and f"q={TAG}" in href
     image = page.request.get(href)
     assert image.headers["content-type"] == "image/png" and image.body().startswith(b"\x89PNG")
+    html_href = page.get_attribute("#map-downloads a[href*='download.html']", "href")
+    assert "level=admin2" in html_href and f"q={TAG}" in html_href
+
+
+def test_html_download_works_on_its_own(page, map_incidents):
+    """The downloaded file draws its regions with no request at all (Leaflet is inside it)."""
+    login(page, "reviewer")
+    page.goto(f"/map?q={TAG}")
+    wait_loaded(page, "points")
+    download = page.request.get(page.get_attribute("#map-downloads a[href*='download.html']", "href"))
+    assert download.headers["content-disposition"].startswith("attachment")
+    standalone = page.context.new_page()
+    seen: list[str] = []
+    standalone.on("request", lambda request: seen.append(request.url))
+    standalone.set_content(download.text())
+    standalone.wait_for_selector("path.leaflet-interactive")
+    assert standalone.locator("path.leaflet-interactive").count() == 25  # departments
+    assert standalone.locator(".map-legend span").count() >= 2
+    assert [url for url in seen if not url.startswith("data:")] == []
+    standalone.close()

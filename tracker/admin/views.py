@@ -6,6 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..api.forms import TokenForAccountForm
+from ..api.tokens import all_tokens, issue_token
 from ..auth import service as accounts
 from ..errors import ServiceError
 from ..extensions import db
@@ -63,6 +65,18 @@ def toggle_active(user_id: int):
     except ServiceError as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+def api_tokens():
+    """Every account's API tokens, and a new one for any active account (shown once, on this
+    response only). Revoking goes through the owner's own revoke action."""
+    form = TokenForAccountForm()
+    issued = None
+    if form.validate_on_submit():
+        issued = issue_token(_user_or_404(form.user_id.data), form.name.data, actor=current_user)
+        form = TokenForAccountForm(formdata=None)
+    return render_template("api/tokens.html", form=form, issued=issued, tokens=all_tokens(), owners=True)
 
 
 @bp.get("/audit")

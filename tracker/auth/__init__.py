@@ -5,7 +5,8 @@ from flask import Flask, current_app, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
 from ..extensions import db
-from ..security import PUBLIC_ENDPOINTS, SECURITY_HEADERS, content_security_policy
+from ..security import (PUBLIC_ENDPOINTS, SECURITY_HEADERS, SELF_AUTHENTICATING_BLUEPRINTS,
+                        content_security_policy, csp_nonce)
 
 
 def init_login(app: Flask, login_manager: LoginManager) -> None:
@@ -25,7 +26,8 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
 
 def _require_login():
     """Every endpoint needs a signed-in user unless it is on the public allowlist."""
-    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+    if (request.endpoint in PUBLIC_ENDPOINTS or request.blueprint in SELF_AUTHENTICATING_BLUEPRINTS
+            or current_user.is_authenticated):
         return None
     if request.endpoint is None:  # unknown URL: let it 404 without revealing anything
         return None
@@ -39,7 +41,7 @@ def _set_security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault(
-        "Content-Security-Policy", content_security_policy(current_app.config["TILE_URL"]))
+        "Content-Security-Policy", content_security_policy(current_app.config["TILE_URL"], csp_nonce()))
     if current_user.is_authenticated:
         response.headers.setdefault("Cache-Control", "no-store")
     return response

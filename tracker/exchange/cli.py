@@ -15,12 +15,14 @@ from flask.cli import with_appcontext
 from werkzeug.datastructures import MultiDict
 
 from ..errors import ServiceError
+from .formats import FORMATS
 
 # filter parameter (DESIGN.md §4) -> may it be repeated
 FILTER_PARAMS = {"from": False, "to": False, "section": True, "violation": True, "victim_group": True,
                  "perpetrator": True, "country": True, "admin1": True, "admin2": True, "status": True,
                  "confidence": True, "gender": True, "q": False}
 APP_URL = "http://127.0.0.1:5000"
+WARNINGS_SHOWN = 20
 
 
 class ProgressLine:
@@ -56,21 +58,36 @@ class ProgressLine:
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "acled"]),
+              help="csv: the canonical CSV; xlsx: its columns in a workbook; acled: ACLED's export. "
+                   "Default: told by the file's name and header.")
 @click.option("--dry-run", is_flag=True, help="Check every row, store nothing.")
+@click.option("--skip-invalid", is_flag=True, help="Store the valid rows, leave out those with errors.")
 @with_appcontext
-def import_command(file: Path, dry_run: bool):
-    """Import incidents from a canonical CSV FILE: every row, or none if any is wrong."""
-    from .importer import import_csv
+def import_command(file: Path, fmt: str | None, dry_run: bool, skip_invalid: bool):
+    """Import incidents from FILE: every row, or none if any is wrong. A row whose ref is
+    stored updates that incident; one that may repeat a stored incident is flagged."""
+    from .importer import import_file
     with ProgressLine() as progress:
-        result = import_csv(file, dry_run=dry_run, progress=progress)
+        result = import_file(file, fmt, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress)
+    if result.encoding:
+        click.echo(f"{file.name} is not UTF-8 text: read as {result.encoding}.", err=True)
     for problem in result.errors:
         click.echo(str(problem), err=True)
-    if result.errors:
+    for problem in result.warnings[:WARNINGS_SHOWN]:
+        click.echo(f"warning: {problem}", err=True)
+    if result.warning_count > WARNINGS_SHOWN:
+        click.echo(f"… and {result.warning_count - WARNINGS_SHOWN} more warnings.", err=True)
+    if result.errors and (not skip_invalid or not result.valid):
         raise click.ClickException(f"{len(result.errors)} problem(s) in {file.name}; nothing was stored.")
     if dry_run:
-        click.echo(f"All {result.rows} rows are valid; nothing was stored (dry run).")
+        click.echo(f"{result.valid} of {result.rows} rows are valid; nothing was stored (dry run): "
+                   f"{result.to_update} would update stored incidents, {result.already} are stored already, "
+                   f"{result.similar} may be duplicates.")
     else:
         click.echo(f"Imported {result.stored} incidents from {file.name}.")
+        click.echo(f"{result.created} new, {result.updated} updated, {result.unchanged} unchanged, "
+                   f"{result.skipped} rows with errors skipped, {result.similar} flagged as possible duplicates.")
 
 
 def filter_options(command):
@@ -83,15 +100,17 @@ def filter_options(command):
 
 
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="csv", show_default=True,
+              help="csv: canonical CSV; xlsx; geojson; acled: ACLED's columns and codes; "
+                   "hxl: canonical CSV with a row of HXL hashtags.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
               required=True, help="File to write, or - for standard output.")
 @filter_options
 @with_appcontext
 def export_command(fmt: str, output: Path, **filters):
-    """Export the incidents matching the filters (all by default) as a canonical CSV."""
+    """Export the incidents matching the filters (all by default), every field included."""
     from ..filters import parse_filters
-    from .exporter import export_csv
+    from .exporter import Export
     args = MultiDict()
     for key, value in filters.items():
         for item in value if isinstance(value, tuple) else [value]:
@@ -101,10 +120,10 @@ def export_command(fmt: str, output: Path, **filters):
     if errors:
         raise click.UsageError(" ".join(errors))
     if str(output) == "-":
-        count = export_csv(sys.stdout, parsed, target="stdout")
+        count = Export(fmt, parsed, target="stdout").write_to(sys.stdout.buffer)
     else:
-        with output.open("w", encoding="utf-8", newline="") as out:
-            count = export_csv(out, parsed, target=output.name)
+        with output.open("wb") as out:
+            count = Export(fmt, parsed, target=output.name).write_to(out)
     click.echo(f"Exported {count} incidents.", err=True)
 
 

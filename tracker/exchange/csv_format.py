@@ -17,13 +17,23 @@ from ..incidents.data import IncidentData, PerpetratorData, SourceData, VictimDa
 from ..taxonomy import (CONFIDENCES, DATE_PRECISIONS, GENDERS, GEO_PRECISIONS, PERPETRATOR_TYPES,
                         PUBLIC_LOCATIONS, SOURCE_KINDS, STATUSES, VICTIM_GROUPS, VIOLATIONS,
                         VISIBILITIES)
+from .cells import neutralise, restore
 
 COLUMNS = (
     "ref", "title", "description", "date", "date_precision", "place", "latitude", "longitude",
     "geo_precision", "country", "admin1", "admin2", "admin3", "violations", "victim_groups",
     "victim_count", "victim_gender", "perpetrators", "killed", "injured", "detained", "status",
     "confidence", "visibility", "public_location", "source_urls", "source_kinds", "event",
+    # restricted fields (README, Roles), aligned like the lists above; left empty in the
+    # exports of readers who may not see them
+    "victim_names", "victim_organisations", "perpetrator_names", "source_titles", "source_confidential",
 )
+# Free text, which a spreadsheet could take for a formula: written through cells.neutralise
+# and read back through cells.restore. Codes, dates and numbers are never touched.
+TEXT_COLUMNS = frozenset({
+    "ref", "title", "description", "place", "admin1", "admin2", "admin3", "source_urls", "event",
+    "victim_names", "victim_organisations", "perpetrator_names", "source_titles",
+})
 REQUIRED_COLUMNS = ("title", "date")
 SEPARATOR = ";"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -85,7 +95,16 @@ def _aligned(values: list[str], empty: str) -> str:
 
 
 def format_row(row: CsvIncident) -> list[str]:
-    """The cells of one row, in COLUMNS order."""
+    """The cells of one row as a file holds them, in COLUMNS order: text that a spreadsheet
+    would run as a formula is neutralised."""
+    return [neutralise(cell) if text else cell for cell, text in zip(row_cells(row), _IS_TEXT)]
+
+
+_IS_TEXT = [name in TEXT_COLUMNS for name in COLUMNS]
+
+
+def row_cells(row: CsvIncident) -> list[str]:
+    """The values of one row as text, in COLUMNS order (for formats no spreadsheet opens)."""
     d = row.data
     return [
         row.ref, d.title, d.description, d.date.isoformat(), d.date_precision, d.place,
@@ -96,7 +115,9 @@ def format_row(row: CsvIncident) -> list[str]:
         _num(d.killed), _num(d.injured), _num(d.detained), row.status, d.confidence,
         d.visibility, d.public_location,
         _aligned([s.url for s in d.sources], ""), SEPARATOR.join(s.kind for s in d.sources),
-        d.event,
+        d.event, _aligned([v.name for v in d.victims], ""), _aligned([v.organisation for v in d.victims], ""),
+        _aligned([p.name for p in d.perpetrators], ""), _aligned([s.title for s in d.sources], ""),
+        _aligned(["yes" if s.confidential else "no" for s in d.sources], "no"),
     ]
 
 
@@ -134,6 +155,8 @@ class _RowReader:
 
     def text(self, column: str) -> str:
         value = (self.cells.get(column) or "").strip()
+        if column in TEXT_COLUMNS:
+            value = restore(value)
         limit = _MAX_LENGTH.get(column)
         if limit and len(value) > limit:
             self.error(column, f"longer than {limit} characters")
@@ -185,14 +208,17 @@ class _RowReader:
             return None
         return number
 
-    def aligned(self, column: str, primary: str, n: int) -> list[str] | None:
-        """Entries of a column aligned with `primary`; None when the cell is empty."""
+    def aligned(self, column: str, primary: str, n: int, limit: int | None = None) -> list[str]:
+        """Entries of a column aligned with `primary`, each at most `limit` long; n empty
+        entries when the cell is empty."""
         values = self.items(column)
         if not values:
-            return None
+            return [""] * n
         if len(values) != n:
             self.error(column, f"has {len(values)} entries but {primary} has {n}; "
                                f"the i-th entries describe the same row")
+        if limit and any(len(value) > limit for value in values):
+            self.error(column, f"an entry is longer than {limit} characters")
         return values
 
 
@@ -230,8 +256,7 @@ def parse_row(cells: dict[str, str], line: int, today: date) -> tuple[CsvInciden
         geo_precision=geo or ("exact" if latitude is not None else "region"), country=country,
         admin1=r.text("admin1"), admin2=r.text("admin2"), admin3=r.text("admin3"),
         violations=list(dict.fromkeys(r.codes("violations", VIOLATIONS))),
-        victims=_victims(r), sources=_sources(r),
-        perpetrators=[PerpetratorData(type=t) for t in r.codes("perpetrators", PERPETRATOR_TYPES)],
+        victims=_victims(r), sources=_sources(r), perpetrators=_perpetrators(r),
         killed=r.count("killed", r.text("killed")), injured=r.count("injured", r.text("injured")),
         detained=r.count("detained", r.text("detained")),
         confidence=r.code("confidence"), visibility=r.code("visibility"),
@@ -258,22 +283,37 @@ def _date(r: _RowReader, today: date) -> date | None:
 
 def _victims(r: _RowReader) -> list[VictimData]:
     groups = r.codes("victim_groups", VICTIM_GROUPS)
-    counts = r.aligned("victim_count", "victim_groups", len(groups)) or [""] * len(groups)
-    genders = r.aligned("victim_gender", "victim_groups", len(groups)) or [""] * len(groups)
+    n = len(groups)
+    counts = r.aligned("victim_count", "victim_groups", n)
+    genders = r.aligned("victim_gender", "victim_groups", n)
+    names = r.aligned("victim_names", "victim_groups", n, limit=200)
+    organisations = r.aligned("victim_organisations", "victim_groups", n, limit=200)
     victims = []
-    for group, count, gender in zip(groups, counts, genders):
+    for group, count, gender, name, organisation in zip(groups, counts, genders, names, organisations):
         r.checked_code("victim_gender", gender, GENDERS)
         victims.append(VictimData(group=group, count=r.count("victim_count", count, minimum=1) or 1,
-                                  gender=gender or "unknown"))
+                                  gender=gender or "unknown", name=name, organisation=organisation))
     return victims
+
+
+def _perpetrators(r: _RowReader) -> list[PerpetratorData]:
+    types = r.codes("perpetrators", PERPETRATOR_TYPES)
+    names = r.aligned("perpetrator_names", "perpetrators", len(types), limit=200)
+    return [PerpetratorData(type=kind, name=name) for kind, name in zip(types, names)]
 
 
 def _sources(r: _RowReader) -> list[SourceData]:
     kinds = r.codes("source_kinds", SOURCE_KINDS)
-    urls = r.aligned("source_urls", "source_kinds", len(kinds)) or [""] * len(kinds)
+    urls = r.aligned("source_urls", "source_kinds", len(kinds))
+    titles = r.aligned("source_titles", "source_kinds", len(kinds), limit=300)
+    confidential = r.aligned("source_confidential", "source_kinds", len(kinds))
+    for flag in confidential:
+        if flag not in ("", "yes", "no"):
+            r.error("source_confidential", f"'{flag[:20]}' is not yes or no")
     for url in urls:
         if url and not url.lower().startswith(("http://", "https://")):
             r.error("source_urls", f"'{url[:80]}' is not a web address (http:// or https://)")
         elif len(url) > 1000:
             r.error("source_urls", "a web address is longer than 1000 characters")
-    return [SourceData(kind=kind, url=url) for kind, url in zip(kinds, urls)]
+    return [SourceData(kind=kind, url=url, title=title, confidential=flag == "yes")
+            for kind, url, title, flag in zip(kinds, urls, titles, confidential)]

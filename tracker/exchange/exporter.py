@@ -1,16 +1,20 @@
-"""Exporting incidents as the canonical CSV.
+"""Exporting incidents: which rows and which of their fields a reader gets, in any format.
 
 Rows stream from a server-side cursor in batches; each batch fetches its children with
 one query per child table, so memory stays flat and no ORM objects are built. The order
 (date, then reference) and the formatting depend only on the stored data, so exporting
 what was imported from an export gives the same bytes.
+
+What a reader may see is asked of security.py in SQL, per row: restricted fields are
+emptied for readers without access to them, and locations they may not see exactly are
+replaced by the region centroid the map draws them at (maps/generalise.py).
 """
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
-from collections.abc import Iterator
-from typing import TextIO
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import BinaryIO
 
 import sqlalchemy as sa
 
@@ -18,41 +22,109 @@ from .. import audit
 from ..extensions import db
 from ..filters import IncidentFilter, filter_conditions
 from ..incidents.data import SCALAR_FIELDS, IncidentData, PerpetratorData, SourceData, VictimData
+from ..maps.generalise import region_placer
 from ..models import Event, Incident, IncidentViolation, Perpetrator, Source, Victim
-from .csv_format import COLUMNS, CsvIncident, format_row
+from ..security import exact_location_clause, identities_clause, visible_incidents_clause
+from .csv_format import CsvIncident
+from .formats import FORMATS
 
 BATCH_SIZE = 2000
 
 
-def export_csv(out: TextIO, f: IncidentFilter, target: str = "") -> int:
-    """Write the incidents matching `f` to `out` (opened with newline=""); returns how many.
-    Runs as the system: every incident is included, as the CLI has full access."""
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    count = 0
-    for row in export_rows(f):
-        writer.writerow(format_row(row))
-        count += 1
-    audit.record("export", target[:120], rows=count, format="csv", filters=f.to_args())
-    db.session.commit()
-    return count
+class _System:
+    """The command line's reader: it runs as the system and sees everything."""
 
 
-def export_rows(f: IncidentFilter) -> Iterator[CsvIncident]:
-    """The matching incidents as canonical rows, by date then reference."""
+SYSTEM = _System()
+
+
+class Export:
+    """One export of the incidents matching `filters`, for `reader` (SYSTEM, a user, or None
+    for the public), as the bytes of a file in `fmt`. `rows` counts what has been written."""
+
+    def __init__(self, fmt: str, filters: IncidentFilter, reader=SYSTEM, target: str = ""):
+        self.format = FORMATS[fmt]
+        self.fmt, self.filters, self.reader, self.target = fmt, filters, reader, target
+        self.rows = 0
+
+    def chunks(self) -> Iterator[bytes]:
+        """The file in pieces. When it ends, or is abandoned (a download cut short), the audit
+        log records who exported what and how many rows went out."""
+        complete = False
+        try:
+            yield from self.format.encode(self._counted(export_rows(self.filters, self.reader)))
+            complete = True
+        finally:
+            if not complete:
+                db.session.rollback()  # ends the cursor, and a transaction an error may have broken
+            details = {"rows": self.rows, "format": self.fmt, "filters": self.filters.to_args()}
+            if self.reader is None:
+                details["public"] = True
+            if not complete:
+                details["interrupted"] = True
+            audit.record("export", self.target[:120], **details)
+            db.session.commit()
+
+    def write_to(self, out: BinaryIO) -> int:
+        for chunk in self.chunks():
+            out.write(chunk)
+        return self.rows
+
+    def _counted(self, rows: Iterator[CsvIncident]) -> Iterator[CsvIncident]:
+        for row in rows:
+            self.rows += 1
+            yield row
+
+
+def export_rows(f: IncidentFilter, reader=SYSTEM) -> Iterator[CsvIncident]:
+    """The incidents matching `f` that `reader` may list, by date then reference, with
+    what the reader may not see of each left out."""
+    if reader is SYSTEM:
+        visible = identities = exact = sa.true()
+    else:
+        visible, identities, exact = (visible_incidents_clause(reader), identities_clause(reader),
+                                      exact_location_clause(reader))
     stmt = (sa.select(Incident.id, Incident.ref, Incident.status,
-                      *(getattr(Incident, name) for name in SCALAR_FIELDS), Event.name.label("event"))
+                      *(getattr(Incident, name) for name in SCALAR_FIELDS), Event.name.label("event"),
+                      identities.label("identities"), exact.label("exact"))
             .outerjoin(Event, Incident.event_id == Event.id)
-            .where(*filter_conditions(f))
+            .where(visible, *filter_conditions(f))
             .order_by(Incident.date, Incident.ref)
             .execution_options(yield_per=BATCH_SIZE))
+    place_of = None if reader is SYSTEM else region_placer(reader)
     for batch in db.session.execute(stmt).partitions():
         children = _Children([r.id for r in batch])
         for r in batch:
             data = IncidentData(**{name: getattr(r, name) for name in SCALAR_FIELDS}, event=r.event or "",
                                 violations=children.violations[r.id], victims=children.victims[r.id],
                                 perpetrators=children.perpetrators[r.id], sources=children.sources[r.id])
+            if not r.identities:
+                data = _without_identities(data)
+            if not r.exact:
+                data = _generalised(data, place_of, public=reader is None)
             yield CsvIncident(data=data, ref=r.ref, status=r.status)
+
+
+def _without_identities(d: IncidentData) -> IncidentData:
+    """No victim or perpetrator names, no organisations, no confidential source at all."""
+    return replace(d, victims=[replace(v, name="", organisation="") for v in d.victims],
+                   perpetrators=[replace(p, name="") for p in d.perpetrators],
+                   sources=[s for s in d.sources if not s.confidential])
+
+
+def _generalised(d: IncidentData, place_of: Callable, public: bool) -> IncidentData:
+    """The location as the map shows it to this reader: no place name, the centroid of a
+    region for coordinates. The public also gets no finer region name than that one (none
+    at all for an incident whose location is hidden)."""
+    found = place_of(d.public_location, (d.admin1, d.admin2, d.admin3))
+    lat, lon = found[:2] if found else (None, None)
+    d = replace(d, place="", latitude=lat, longitude=lon, geo_precision="region")
+    if not public:
+        return d
+    if found is None:
+        return replace(d, admin1="", admin2="", admin3="")
+    _lat, _lon, level, name, admin1, admin2 = found
+    return replace(d, admin1=admin1, admin2=admin2, admin3=name if level == "admin3" else "")
 
 
 class _Children:
@@ -60,12 +132,16 @@ class _Children:
 
     def __init__(self, ids: list[int]):
         self.violations = _fetch(ids, IncidentViolation, lambda r: r.code, IncidentViolation.code)
-        self.victims = _fetch(ids, Victim, lambda r: VictimData(group=r.group, count=r.count, gender=r.gender),
-                              Victim.group, Victim.count, Victim.gender, order=Victim.position)
-        self.perpetrators = _fetch(ids, Perpetrator, lambda r: PerpetratorData(type=r.type),
-                                   Perpetrator.type, order=Perpetrator.position)
-        self.sources = _fetch(ids, Source, lambda r: SourceData(kind=r.kind, url=r.url),
-                              Source.kind, Source.url, order=Source.position)
+        self.victims = _fetch(ids, Victim, lambda r: VictimData(group=r.group, count=r.count, gender=r.gender,
+                                                                name=r.name, organisation=r.organisation),
+                              Victim.group, Victim.count, Victim.gender, Victim.name, Victim.organisation,
+                              order=Victim.position)
+        self.perpetrators = _fetch(ids, Perpetrator, lambda r: PerpetratorData(type=r.type, name=r.name),
+                                   Perpetrator.type, Perpetrator.name, order=Perpetrator.position)
+        self.sources = _fetch(ids, Source, lambda r: SourceData(kind=r.kind, url=r.url, title=r.title,
+                                                                publisher=r.publisher, confidential=r.confidential),
+                              Source.kind, Source.url, Source.title, Source.publisher, Source.confidential,
+                              order=Source.position)
 
 
 def _fetch(ids: list[int], model, make, *columns, order=None) -> defaultdict[int, list]:

@@ -1,21 +1,21 @@
-"""Importing the canonical CSV: every row is checked before anything is stored, and then
-all rows are stored in one transaction with set-based INSERTs (a few statements per
-2,000 rows, not one ORM object per row), or nothing is stored at all.
+"""Importing incidents from a file: the canonical CSV, the same columns as XLSX, or ACLED's
+export (sources.py reads each). Every row is checked before anything is stored; then the
+rows are stored in one transaction, new incidents with set-based INSERTs (a few statements
+per 2,000 rows, not one ORM object per row), or nothing is stored at all.
 
 The file is read twice, streaming (check, then store), so memory stays flat for files of
-millions of rows; between passes only references, years, points to locate and the distinct
-region and event names are kept.
+millions of rows; between passes only references, line numbers of bad or matching rows and
+event names are kept. A row whose reference is stored updates that incident (updates.py);
+a row that may repeat a stored incident is flagged, and linked for a reviewer when imported
+(matching.py); a row that only names its place goes to its region's centroid (placing.py).
 """
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
-from pathlib import Path
 from typing import IO
 
 import sqlalchemy as sa
@@ -25,16 +25,21 @@ from .. import audit
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..facts import facts_of
-from ..incidents.data import SCALAR_FIELDS
+from ..incidents.data import SCALAR_FIELDS, IncidentData, point_problem
 from ..incidents.refs import allocate_refs
-from ..models import LEVELS, Event, Incident, IncidentViolation, Perpetrator, Source, Victim
-from ..regions import service as regions
+from ..models import DuplicateCandidate, Event, Incident, IncidentViolation, Perpetrator, Source, Victim
 from ..security import can_review
 from ..timeutil import utcnow
+from . import acled
 from .csv_format import CsvIncident, Problem, check_header, parse_row
+from .matching import Match, find_matches
+from .placing import Placer
+from .sources import Table, UnreadableFile, open_table
+from .updates import update_stored
 
 BATCH_SIZE = 2000
-REF_CHECK_CHUNK = 5000
+SAMPLE_ROWS = 20
+WARNINGS_KEPT = 1000  # a file of a million rows without sources would otherwise fill the memory
 # without it the ORM leaves out None values, splitting a batch into one INSERT per key set
 BULK = {"render_nulls": True}
 
@@ -43,49 +48,85 @@ Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass
+class SampleRow:
+    """A row of the preview, as it will be stored."""
+    line: int
+    action: str  # new | update | similar | already | invalid
+    ref: str
+    status: str
+    data: IncidentData
+    match: str = ""  # the stored incident it may repeat
+
+
+@dataclass
 class ImportResult:
-    rows: int = 0      # data rows in the file
-    stored: int = 0    # incidents stored: 0 after a dry run or when any row is wrong
+    rows: int = 0          # data rows in the file
+    invalid: int = 0       # rows with at least one error
+    to_update: int = 0     # valid rows whose reference is stored
+    similar: int = 0       # valid new rows that may repeat a stored incident
+    already: int = 0       # rows without a reference that are the same as a stored incident
+    readable: bool = True  # False: a wrong header or unreadable file, so no row can be imported
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0     # stored rows the file left as they were, and rows already imported
+    skipped: int = 0       # rows with errors left out at the user's choice
     errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # the first WARNINGS_KEPT
+    warning_count: int = 0
+    format: str = ""
+    encoding: str = ""     # "cp1252" or "latin-1" when the file was not UTF-8
+    sample: list[SampleRow] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def stored(self) -> int:
+        """Incidents created or changed: 0 after a dry run or when the file was refused."""
+        return self.created + self.updated
 
-@dataclass
-class _Plan:
-    """What the checking pass learns that the storing pass needs."""
-    rows: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    ref_lines: dict[str, int] = field(default_factory=dict)
-    years_without_ref: list[int] = field(default_factory=list)
-    points_to_locate: list[tuple[float, float]] = field(default_factory=list)
-    typed_regions: dict[str, set[str]] = field(default_factory=lambda: {level: set() for level in LEVELS})
-    events: set[str] = field(default_factory=set)
+    @property
+    def valid(self) -> int:
+        """Rows that can be imported."""
+        return self.rows - self.invalid if self.readable else 0
 
 
 def import_csv(source: str | os.PathLike | IO, user=None, dry_run: bool = False,
                progress: Progress | None = None) -> ImportResult:
-    """Check a canonical CSV file and, unless `dry_run` or any row is wrong, store it.
-    `user` None means the system (the CLI); a user must be a reviewer or an admin."""
+    """Import a canonical CSV file (the demo loader and the benchmarks use this)."""
+    return import_file(source, "csv", user, dry_run=dry_run, progress=progress)
+
+
+def check_file(source: str | os.PathLike | IO, fmt: str | None = None, user=None,
+               progress: Progress | None = None, sample: int = SAMPLE_ROWS) -> ImportResult:
+    """What importing the file would do, with its first `sample` rows as they would be stored."""
+    return import_file(source, fmt, user, dry_run=True, progress=progress, sample=sample)
+
+
+def import_file(source: str | os.PathLike | IO, fmt: str | None = None, user=None, dry_run: bool = False,
+                skip_invalid: bool = False, progress: Progress | None = None, sample: int = 0) -> ImportResult:
+    """Check a file in `fmt` ("csv", "xlsx", "acled"; None: told by the file) and, unless
+    `dry_run`, store it: when every row is valid, or, with `skip_invalid`, its valid rows.
+    `user` None means the system (the CLI); a user must be a reviewer or an administrator."""
     if user is not None and not can_review(user):
         raise PermissionDenied("Only reviewers and administrators may import incidents.")
     report = progress or (lambda stage, done, total: None)
     today = date.today()
-    with _reopenable(source) as open_lines:
-        plan = _check(_parse(open_lines(), today), report)
-        result = ImportResult(rows=plan.rows, errors=plan.problems)
-        if result.errors or dry_run:
+    with open_table(source, fmt) as table:
+        result = ImportResult(format=table.format, encoding=table.encoding if table.encoding != "utf-8" else "")
+        plan = _check(table, today, report, result, sample)
+        if dry_run or not result.valid or (result.errors and not skip_invalid):
             return result
         try:
-            _store((row for _, row, _ in _parse(open_lines(), today)), plan, user, report)
-            audit.record("import", _display_name(source), user=user, rows=plan.rows)
+            _store(table, today, plan, user, report, result)
+            audit.record("import", table.name, user=user, rows=result.rows, created=result.created,
+                         updated=result.updated, unchanged=result.unchanged, skipped=result.skipped,
+                         flagged=result.similar)
             db.session.commit()
         except Exception:
             db.session.rollback()
             raise
-    result.stored = plan.rows
     return result
 
 
@@ -98,159 +139,194 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
 
 # --- reading -------------------------------------------------------------------------------
 
-@contextmanager
-def _reopenable(source) -> Iterator[Callable[[], Iterator[str]]]:
-    """A function that reads the file's lines from the start, each time it is called."""
-    if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as handle:
-            yield lambda: _decoded(handle)
-    else:
-        yield lambda: _decoded(source)
+@dataclass
+class _Parsed:
+    line: int
+    row: CsvIncident | None  # None: the row, or the whole file from here on, cannot be read
+    errors: list[Problem]
+    warnings: list[Problem] = field(default_factory=list)
+    fatal: bool = False       # the header is wrong or the file unreadable: no row can be stored
 
 
-def _decoded(handle) -> Iterator[str]:
-    """Lines as text, from the start. UTF-8 with or without a byte-order mark; a line
-    that is not UTF-8 stops the reading with its exact line number."""
-    handle.seek(0)
-    for number, line in enumerate(handle, 1):
-        if isinstance(line, str):
-            yield line.lstrip("\ufeff") if number == 1 else line
-            continue
-        try:
-            yield line.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError:
-            raise _NotUtf8(number) from None
-
-
-class _NotUtf8(Exception):
-    def __init__(self, line: int):
-        self.line = line
-
-
-def _parse(lines: Iterator[str], today: date) -> Iterator[tuple[int, CsvIncident | None, list[Problem]]]:
-    """(line, row, problems) for each data row; (1, None, problems) for a wrong header,
-    after which rows are not read (their cells would be misattributed)."""
-    reader = csv.reader(lines, strict=True)
+def _parse(table: Table, today: date) -> Iterator[_Parsed]:
+    """Each data row of the file, typed and checked."""
+    records = table.records()
     try:
-        header = next(reader, None)
-        header = [name.strip() for name in header] if header else header
-        if problems := check_header(header):
-            yield 1, None, problems
+        header = [name.strip() for name in next(records, (1, []))[1]]
+        problems = (acled.check_header if table.columns == "acled" else check_header)(header)
+        if problems:  # rows are not read: their cells would be misattributed
+            yield _Parsed(1, None, problems, fatal=True)
             return
-        previous = reader.line_num
-        for cells in reader:
-            line, previous = previous + 1, reader.line_num
+        for line, cells in records:
             if not any(cell.strip() for cell in cells):  # blank, or only separators
                 continue
             if len(cells) != len(header):
-                yield line, None, [Problem(line, "", f"the row has {len(cells)} cells, "
-                                                    f"the header has {len(header)}")]
+                yield _Parsed(line, None, [Problem(line, "", f"the row has {len(cells)} cells, "
+                                                             f"the header has {len(header)}")])
                 continue
-            row, problems = parse_row(dict(zip(header, cells)), line, today)
-            yield line, row, problems
-    except _NotUtf8 as exc:
-        yield exc.line, None, [Problem(exc.line, "", "the file is not UTF-8 text from here on; "
-                                                     "save it as 'CSV UTF-8' and try again")]
-    except csv.Error as exc:
-        line = reader.line_num
-        yield line, None, [Problem(line, "", f"the CSV is malformed ({exc})")]
+            yield _parsed_row(dict(zip(header, cells)), line, today, table.columns)
+    except UnreadableFile as exc:
+        yield _Parsed(exc.line, None, [Problem(exc.line, "", str(exc))], fatal=True)
 
 
-def _check(parsed: Iterable[tuple[int, CsvIncident | None, list[Problem]]], report: Progress) -> _Plan:
+def _parsed_row(cells: dict[str, str], line: int, today: date, columns: str) -> _Parsed:
+    if columns == "acled":
+        row, errors, warnings = acled.parse(cells, line, today)
+    else:
+        (row, errors), warnings = parse_row(cells, line, today), []
+    d = row.data
+    if d.latitude is not None and d.longitude is not None and (problem := point_problem(d.latitude, d.longitude,
+                                                                                         d.country)):
+        errors.append(Problem(line, "latitude", "latitude and longitude look swapped" if problem == "swapped"
+                              else "the point is outside Peru; check the coordinates"))
+    if not d.sources:
+        column = "source" if columns == "acled" else "source_kinds"
+        warnings.append(Problem(line, column, "no source: a reviewer will need one to verify the incident"))
+    return _Parsed(line, row, errors, warnings)
+
+
+# --- checking ------------------------------------------------------------------------------
+
+@dataclass
+class _Plan:
+    """What the checking pass learns that the storing pass needs."""
+    placer: Placer = field(default_factory=Placer)
+    invalid_lines: set[int] = field(default_factory=set)
+    ref_lines: dict[str, int] = field(default_factory=dict)
+    stored_refs: set[str] = field(default_factory=set)
+    matches: dict[int, Match] = field(default_factory=dict)
+    events: set[str] = field(default_factory=set)
+
+
+def _check(table: Table, today: date, report: Progress, result: ImportResult, sample: int) -> _Plan:
     plan = _Plan()
     report("checking", 0, None)
-    for line, row, problems in parsed:
-        plan.problems += problems
-        if row is None:
-            continue
-        plan.rows += 1
-        if plan.rows % 1000 == 0:
-            report("checking", plan.rows, None)
-        if row.ref:
-            if row.ref in plan.ref_lines:
-                plan.problems.append(Problem(line, "ref", f"{row.ref} is also used on line "
-                                                          f"{plan.ref_lines[row.ref]}"))
+    for batch in _batched(_parse(table, today), BATCH_SIZE):
+        rows = []
+        for parsed in batch:
+            if parsed.fatal:
+                result.readable = False
             else:
-                plan.ref_lines[row.ref] = line
-        else:
-            plan.years_without_ref.append(row.data.date.year)
-        if _needs_location(row):
-            plan.points_to_locate.append((row.data.latitude, row.data.longitude))
-        for level in LEVELS:
-            plan.typed_regions[level].add(getattr(row.data, level))
-        if row.data.event:
-            plan.events.add(row.data.event)
-    report("checking", plan.rows, plan.rows)
-    plan.problems += _already_stored(plan.ref_lines)
-    plan.problems.sort(key=lambda p: p.line)
+                result.rows += 1
+                if parsed.row is not None:
+                    plan.placer.place_by_name(parsed.row.data)
+                    _check_ref(parsed, plan)
+                    rows.append(parsed)
+                if parsed.errors:
+                    plan.invalid_lines.add(parsed.line)
+            result.errors += parsed.errors
+            _warn(result, parsed.warnings)
+        _check_batch([p for p in rows if not p.errors], plan, result)
+        if len(result.sample) < sample:
+            result.sample += [_sample(p, plan) for p in rows[:sample - len(result.sample)]]
+        report("checking", result.rows, None)
+    result.invalid = len(plan.invalid_lines)
+    result.errors.sort(key=lambda p: p.line)
+    result.warnings.sort(key=lambda p: p.line)
+    plan.placer.finish(s.data for s in result.sample)
+    report("checking", result.rows, result.rows)
     return plan
 
 
-def _needs_location(row: CsvIncident) -> bool:
-    d = row.data
-    return d.latitude is not None and not (d.admin1 or d.admin2 or d.admin3)
+def _warn(result: ImportResult, warnings: list[Problem]) -> None:
+    result.warning_count += len(warnings)
+    result.warnings += warnings[:max(0, WARNINGS_KEPT - len(result.warnings))]
 
 
-def _already_stored(ref_lines: dict[str, int]) -> list[Problem]:
-    problems = []
-    for chunk in _batched(ref_lines, REF_CHECK_CHUNK):
-        for ref in db.session.scalars(sa.select(Incident.ref).where(Incident.ref.in_(chunk))):
-            problems.append(Problem(ref_lines[ref], "ref", f"{ref} is already stored "
-                                                           "(updating incidents by import is not supported yet)"))
-    return problems
+def _check_ref(parsed: _Parsed, plan: _Plan) -> None:
+    ref = parsed.row.ref
+    if not ref:
+        return
+    if ref in plan.ref_lines:
+        parsed.errors.append(Problem(parsed.line, "ref", f"{ref} is also used on line {plan.ref_lines[ref]}"))
+    else:
+        plan.ref_lines[ref] = parsed.line
 
 
-def _display_name(source) -> str:
-    name = source if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "") or "upload"
-    return Path(str(name)).name[:120]
+def _check_batch(valid: list[_Parsed], plan: _Plan, result: ImportResult) -> None:
+    """Which valid rows update a stored incident, and which may repeat one."""
+    refs = [p.row.ref for p in valid if p.row.ref]
+    stored = set(db.session.scalars(sa.select(Incident.ref).where(Incident.ref.in_(refs)))) if refs else set()
+    plan.stored_refs |= stored
+    result.to_update += len(stored)
+    new = [(p.line, p.row) for p in valid if p.row.ref not in stored]
+    for line, match in find_matches(new).items():
+        plan.matches[line] = match
+        if match.same:
+            result.already += 1
+            _warn(result, [Problem(line, "", f"already stored as {match.ref} (the same title, date, place "
+                                             "and violations): it is not imported again")])
+        else:
+            result.similar += 1
+            _warn(result, [Problem(line, "", f"may be a duplicate of {match.ref} (a day apart at most, "
+                                             "nearby, a shared violation, a similar title)")])
+    plan.events.update(p.row.data.event for p in valid if p.row.data.event)
+
+
+def _sample(parsed: _Parsed, plan: _Plan) -> SampleRow:
+    row, match = parsed.row, plan.matches.get(parsed.line)
+    action = ("invalid" if parsed.errors else "update" if row.ref in plan.stored_refs
+              else ("already" if match.same else "similar") if match else "new")
+    return SampleRow(parsed.line, action, row.ref, row.status, row.data, match.ref if match else "")
 
 
 # --- storing -------------------------------------------------------------------------------
 
-def _store(rows: Iterable[CsvIncident], plan: _Plan, user, report: Progress) -> None:
-    refs = iter(_new_refs(current_app.config["REF_PREFIX"], plan.years_without_ref, plan.ref_lines))
-    located = iter(regions.locate_many(plan.points_to_locate) if plan.points_to_locate else ())
-    spelling = _stored_spellings(plan.typed_regions)
+def _store(table: Table, today: date, plan: _Plan, user, report: Progress, result: ImportResult) -> None:
+    report("storing", 0, result.rows)  # before the first write (tracker/exchange/jobs.py relies on it)
+    new_ref = _RefAllocator(current_app.config["REF_PREFIX"], plan.ref_lines)
     event_ids = _event_ids(plan.events)
     now = utcnow()
-    stamp = {"created_by_id": getattr(user, "id", None), "created_at": now,
-             "updated_at": now, "version": 1}
+    stamp = {"created_by_id": getattr(user, "id", None), "created_at": now, "updated_at": now, "version": 1}
     done = 0
-    report("storing", 0, plan.rows)
-    for batch in _batched(rows, BATCH_SIZE):
-        for row in batch:
-            row.ref = row.ref or next(refs)
-            d = row.data
-            if _needs_location(row):
-                d.admin1, d.admin2, d.admin3 = next(located)
+    for batch in _batched(_parse(table, today), BATCH_SIZE):
+        keep: list[tuple[int, CsvIncident]] = []
+        for parsed in batch:
+            match = plan.matches.get(parsed.line)
+            if parsed.line in plan.invalid_lines:
+                result.skipped += 1
+            elif match and match.same:
+                result.unchanged += 1
             else:
-                d.admin1, d.admin2, d.admin3 = (spelling[level][getattr(d, level)] for level in LEVELS)
-        incident_rows = [{**stamp, **_scalars(row), "event_id": event_ids.get(row.data.event)}
-                         for row in batch]
-        # executemany, then the ids by reference: with RETURNING, psycopg re-parses a
-        # 27,000-parameter statement per page (measured 4.0 s instead of 0.9 s of CPU per
-        # 10,000 incidents on PostgreSQL)
-        db.session.execute(sa.insert(Incident), incident_rows, execution_options=BULK)
-        ids = dict(db.session.execute(sa.select(Incident.ref, Incident.id).where(
-            Incident.ref.in_([row.ref for row in batch]))).all())
-        _insert_children(batch, ids)
+                plan.placer.place_by_name(parsed.row.data)
+                keep.append((parsed.line, parsed.row))
+        plan.placer.finish(row.data for _, row in keep)
+        new = [(line, row) for line, row in keep if row.ref not in plan.stored_refs]
+        for _, row in new:
+            row.ref = row.ref or new_ref(row.data.date.year)
+        if new:
+            ids = _insert([row for _, row in new], stamp, event_ids)
+            links = [{"incident_id": ids[row.ref], "candidate_of_id": plan.matches[line].incident_id,
+                      "status": "pending", "created_at": now} for line, row in new if line in plan.matches]
+            if links:
+                db.session.execute(sa.insert(DuplicateCandidate), links)
+        updated, unchanged = update_stored([row for _, row in keep if row.ref in plan.stored_refs],
+                                           table.columns, user)
+        result.created += len(new)
+        result.updated += updated
+        result.unchanged += unchanged
         done += len(batch)
-        report("storing", done, plan.rows)
+        report("storing", done, result.rows)
 
 
-def _stored_spellings(typed: dict[str, set[str]]) -> dict[str, dict[str, str]]:
-    """Typed region names in the spelling of the imported boundaries ("SAN MARTIN",
-    "san martín" → one name), as the incident form does; unknown names stay as typed.
-    One look-up per distinct name, not per row."""
-    return {level: {name: (regions.canonical_name(level, name) if name else None) or name for name in names}
-            for level, names in typed.items()}
+def _insert(rows: list[CsvIncident], stamp: dict, event_ids: dict[str, int]) -> dict[str, int]:
+    """INSERT new incidents and their children; their ids by reference."""
+    incident_rows = [{**stamp, **_scalars(row), "event_id": event_ids.get(row.data.event)} for row in rows]
+    # executemany, then the ids by reference: with RETURNING, psycopg re-parses a
+    # 27,000-parameter statement per page (measured 4.0 s instead of 0.9 s of CPU per
+    # 10,000 incidents on PostgreSQL)
+    db.session.execute(sa.insert(Incident), incident_rows, execution_options=BULK)
+    ids = dict(db.session.execute(sa.select(Incident.ref, Incident.id).where(
+        Incident.ref.in_([row.ref for row in rows]))).all())
+    _insert_children(rows, ids)
+    return ids
 
 
 def _scalars(row: CsvIncident) -> dict:
     d = row.data
     values = {name: getattr(d, name) for name in SCALAR_FIELDS}
     values.update(ref=row.ref, status=row.status, **facts_of(d.violations, d.victims, (p.type for p in d.perpetrators),
-                                           len(d.sources)))
+                                                             len(d.sources)))
     return values
 
 
@@ -280,21 +356,24 @@ def _event_ids(names: set[str]) -> dict[str, int]:
     return stored
 
 
-def _new_refs(prefix: str, years: list[int], file_refs: Iterable[str]) -> list[str]:
-    """References for rows without one. `allocate_refs` knows only stored references, so
-    each year continues after the highest sequence this file itself uses."""
-    allocated = allocate_refs(prefix, years)
-    used: dict[int, int] = {}
-    for ref in file_refs:
-        head, _, tail = ref.rpartition("-")
-        year = head.removeprefix(f"{prefix}-")
-        if year.isdigit() and tail.isdigit() and head == f"{prefix}-{year}":
-            used[int(year)] = max(used.get(int(year), 0), int(tail))
-    shift: dict[int, int] = {}
-    refs = []
-    for year, ref in zip(years, allocated):
-        sequence = int(ref.rpartition("-")[2])
-        if year not in shift:  # the first reference of a year is the stored maximum + 1
-            shift[year] = max(0, used.get(year, 0) - sequence + 1)
-        refs.append(f"{prefix}-{year}-{sequence + shift[year]:05d}")
-    return refs
+class _RefAllocator:
+    """References for rows without one. `allocate_refs` knows only stored references, so each
+    year continues after the highest sequence that is stored or that this file itself uses."""
+
+    def __init__(self, prefix: str, file_refs: Iterable[str]):
+        self.prefix = prefix
+        self.last: dict[int, int] = {}
+        for ref in file_refs:
+            head, _, tail = ref.rpartition("-")
+            year = head.removeprefix(f"{prefix}-")
+            if year.isdigit() and tail.isdigit() and head == f"{prefix}-{year}":
+                self.last[int(year)] = max(self.last.get(int(year), 0), int(tail))
+        self.started: set[int] = set()
+
+    def __call__(self, year: int) -> str:
+        if year not in self.started:
+            stored = int(allocate_refs(self.prefix, [year])[0].rpartition("-")[2]) - 1
+            self.last[year] = max(self.last.get(year, 0), stored)
+            self.started.add(year)
+        self.last[year] += 1
+        return f"{self.prefix}-{year}-{self.last[year]:05d}"

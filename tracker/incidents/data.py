@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+# A generous box around Peru: a point outside it is almost always a typo or swapped lat/lon.
+PERU_BOUNDS = {"lat": (-18.6, 0.2), "lon": (-81.6, -68.4)}
+
 
 @dataclass
 class VictimData:
@@ -74,3 +77,14 @@ SCALAR_FIELDS = (
     "longitude", "geo_precision", "country", "admin1", "admin2", "admin3", "killed", "injured",
     "detained", "confidence", "visibility", "public_location", "consent",
 )
+
+
+def point_problem(latitude: float, longitude: float, country: str) -> str | None:
+    """"outside" or "swapped" for a point of an incident in Peru that cannot be in Peru, else
+    None. The incident form and the importer both ask, so they refuse the same points."""
+    if country.upper() != "PE":
+        return None
+    (lat_lo, lat_hi), (lon_lo, lon_hi) = PERU_BOUNDS["lat"], PERU_BOUNDS["lon"]
+    if lat_lo <= latitude <= lat_hi and lon_lo <= longitude <= lon_hi:
+        return None
+    return "swapped" if lat_lo <= longitude <= lat_hi and lon_lo <= latitude <= lon_hi else "outside"

@@ -13,10 +13,7 @@ from .. import taxonomy as tx
 from ..i18n import select_locale
 from datetime import date
 
-from .data import IncidentData, PerpetratorData, SourceData, VictimData
-
-# A generous box around Peru: a point outside it is almost always a typo or swapped lat/lon.
-PERU_BOUNDS = {"lat": (-18.6, 0.2), "lon": (-81.6, -68.4)}
+from .data import IncidentData, PerpetratorData, SourceData, VictimData, point_problem
 
 BLANK = ("", "—")
 
@@ -162,12 +159,9 @@ class IncidentForm(FlaskForm):
         lat, lon = self.latitude.data, field.data
         if (lat is None) != (lon is None):
             raise ValidationError(_l("Enter both latitude and longitude, or neither."))
-        if lat is None or _text(self.country).upper() != "PE":
-            return
-        (lat_lo, lat_hi), (lon_lo, lon_hi) = PERU_BOUNDS["lat"], PERU_BOUNDS["lon"]
-        if not (lat_lo <= lat <= lat_hi and lon_lo <= lon <= lon_hi):
-            swapped = lat_lo <= lon <= lat_hi and lon_lo <= lat <= lon_hi
-            raise ValidationError(_l("Latitude and longitude look swapped.") if swapped
+        problem = point_problem(lat, lon, _text(self.country)) if lat is not None else None
+        if problem:
+            raise ValidationError(_l("Latitude and longitude look swapped.") if problem == "swapped"
                                   else _l("This point is outside Peru. Check the coordinates."))
 
     def to_data(self) -> IncidentData:

@@ -19,6 +19,7 @@ from ..errors import InvalidTransition, PermissionDenied, ServiceError
 from ..extensions import db
 from ..facts import facts_of
 from ..models import Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source, StatusChange, Victim
+from ..regions.service import fill_regions
 from ..i18n import term_label
 from ..security import can_record, can_review, incident_access, is_owner
 from ..timeutil import utcnow
@@ -57,20 +58,35 @@ def _plain(value):
     return value.isoformat() if isinstance(value, date) else value
 
 
-def snapshot(incident: Incident) -> dict[str, Any]:
-    """The incident as plain JSON-able data: what a version stores."""
-    snap = {name: _plain(getattr(incident, name)) for name in SCALAR_FIELDS}
-    snap["status"] = incident.status
-    snap["event"] = incident.event.name if incident.event else ""
-    snap["violations"] = sorted(v.code for v in incident.violations)
-    snap["victims"] = [_row(v, VictimData) for v in incident.victims]
-    snap["perpetrators"] = [_row(p, PerpetratorData) for p in incident.perpetrators]
-    snap["sources"] = [_row(s, SourceData) for s in incident.sources]
+def incident_data(incident: Incident) -> IncidentData:
+    """A stored incident as plain data, as a form or a file describes one."""
+    return IncidentData(**{name: getattr(incident, name) for name in SCALAR_FIELDS},
+                        event=incident.event.name if incident.event else "",
+                        violations=[v.code for v in incident.violations],
+                        victims=[_row(v, VictimData) for v in incident.victims],
+                        perpetrators=[_row(p, PerpetratorData) for p in incident.perpetrators],
+                        sources=[_row(s, SourceData) for s in incident.sources])
+
+
+def _row(obj, data_cls):
+    return data_cls(**{name: getattr(obj, name) for name in data_cls.__dataclass_fields__})
+
+
+def snapshot_of(data: IncidentData, status: str) -> dict[str, Any]:
+    """Plain JSON-able data of an incident with this content and status: what a version
+    stores, so two snapshots are equal exactly when saving would change nothing."""
+    snap = {name: _plain(getattr(data, name)) for name in SCALAR_FIELDS}
+    snap["status"] = status
+    snap["event"] = data.event
+    snap["violations"] = sorted(set(data.violations))
+    for name in ("victims", "perpetrators", "sources"):
+        snap[name] = [{key: _plain(value) for key, value in vars(row).items()} for row in getattr(data, name)]
     return snap
 
 
-def _row(obj, data_cls) -> dict[str, Any]:
-    return {name: _plain(getattr(obj, name)) for name in data_cls.__dataclass_fields__}
+def snapshot(incident: Incident) -> dict[str, Any]:
+    """The stored incident as a version stores it."""
+    return snapshot_of(incident_data(incident), incident.status)
 
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list]:
@@ -107,8 +123,7 @@ def _event_by_name(name: str) -> Event | None:
 
 
 def _apply(incident: Incident, data: IncidentData) -> None:
-    from ..regions.service import fill_regions
-    fill_regions(data)
+    """Copy `data`, whose region names are already filled, onto the incident and its rows."""
     for name in SCALAR_FIELDS:
         setattr(incident, name, getattr(data, name))
     incident.event = _event_by_name(data.event)
@@ -127,6 +142,7 @@ def create_incident(data: IncidentData, user) -> Incident:
         raise PermissionDenied(_("Your role cannot record incidents."))
     prefix = current_app.config["REF_PREFIX"]
     incident = Incident(ref=allocate_refs(prefix, [data.date.year])[0], created_by_id=user.id, status="draft")
+    fill_regions(data)
     _apply(incident, data)
     db.session.add(incident)
     db.session.flush()
@@ -142,24 +158,35 @@ def update_incident(incident: Incident, data: IncidentData, user, base_version: 
         raise PermissionDenied(_("You may not edit this incident."))
     if incident.version != base_version:
         raise _conflict(incident, base_version)
-    _ensure_baseline(incident)
-    before = snapshot(incident)
-    with db.session.no_autoflush:  # flush once, so `version` goes up by exactly one
-        _apply(incident, data)
-        after = snapshot(incident)
-        if after != before:
-            incident.updated_at = utcnow()  # an UPDATE of the row bumps `version`
+    fill_regions(data)
     try:
-        db.session.flush()
+        changed = revise_incident(incident, data, user)
     except StaleDataError:
         db.session.rollback()
         db.session.refresh(incident)
         raise _conflict(incident, base_version) from None
-    if after != before:
-        _record_version(incident, user, before)
+    if changed:
         audit.record("incident_edited", incident.ref, user=user)
     db.session.commit()
     return incident
+
+
+def revise_incident(incident: Incident, data: IncidentData, user, status: str | None = None) -> bool:
+    """Store `data` (regions filled) and `status` over a stored incident, as one new version
+    in its history, inside the caller's transaction. Returns False, writing nothing, when
+    that would change nothing."""
+    status = status or incident.status
+    before = snapshot(incident)
+    if snapshot_of(data, status) == before:
+        return False
+    _ensure_baseline(incident)
+    with db.session.no_autoflush:  # flush once, so `version` goes up by exactly one
+        _apply(incident, data)
+        incident.status = status
+        incident.updated_at = utcnow()  # an UPDATE of the row bumps `version`
+    db.session.flush()
+    _record_version(incident, user, before)
+    return True
 
 
 def _conflict(incident: Incident, base_version: int) -> EditConflict:
@@ -217,6 +244,19 @@ def _transition(incident: Incident, to_status: str, user, comment: str) -> None:
         raise InvalidTransition(_("Please say why in the comment."))
     if to_status != "draft" and incident.status == "draft" and (missing := missing_for_submission(incident)):
         raise InvalidTransition(_("Before submitting, add %(missing)s.", missing=", ".join(missing)))
+    _set_status(incident, to_status, user, comment)
+
+
+def reject_as_duplicate(incident: Incident, original: Incident, user) -> None:
+    """A reviewer's verdict that `incident` repeats `original`: rejected from whatever status,
+    with a comment naming the original, inside the caller's transaction."""
+    if not can_review(user):
+        raise PermissionDenied(_("Only reviewers may decide on duplicates."))
+    _ensure_baseline(incident)
+    _set_status(incident, "rejected", user, _("Duplicate of %(ref)s.", ref=original.ref))
+
+
+def _set_status(incident: Incident, to_status: str, user, comment: str) -> None:
     before = snapshot(incident)
     db.session.add(StatusChange(incident=incident, from_status=incident.status, to_status=to_status,
                                 comment=comment, user_id=user.id))

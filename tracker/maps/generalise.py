@@ -10,7 +10,8 @@ so memory stays bounded by the number of regions, not of incidents.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
@@ -72,15 +73,48 @@ def generalised_places(conditions: Sequence[sa.ColumnElement[bool]], user) -> li
         columns.append(Incident.public_location)
     rows = db.session.execute(sa.select(sa.func.count(), *columns)
                               .where(*conditions, sa.not_(placed_exactly(user))).group_by(*columns)).all()
-    lookup = _centroids()
+    place_of = region_placer(user)
     merged: dict[tuple[float, float], Place] = {}
     for count, admin1, admin2, admin3, *public_location in rows:
-        found = _resolve(lookup, public_location[0] if public_location else "admin3", (admin1, admin2, admin3))
+        found = place_of(public_location[0] if public_location else "", (admin1, admin2, admin3))
         if found is None:
             continue
         place = merged.setdefault(found[:2], Place(*found[:2], 0, *found[2:]))
         place.count += count
     return list(merged.values())
+
+
+def region_placer(user) -> Callable[[str, tuple[str, str, str]], tuple | None]:
+    """Where an incident this reader may not see exactly is drawn, given its public_location
+    and (admin1, admin2, admin3): (lat, lon, level, name, admin1, admin2), or None. Shared by
+    the map and the exports (one incident at a time), each distinct answer worked out once."""
+    lookup = _centroids()
+    anonymous = role_of(user) is None
+
+    @functools.lru_cache(maxsize=None)  # bounded by the distinct region names, not incidents
+    def place_of(public_location: str, names: tuple[str, str, str]):
+        return _resolve(lookup, public_location if anonymous else "admin3", names)
+    return place_of
+
+
+@dataclass(frozen=True)
+class ShownRegion:
+    """One incident's location for a reader who may not see its point."""
+    latitude: float | None
+    longitude: float | None
+    level: str | None              # the region whose centroid stands for it; None: no point
+    names: tuple[str, str, str]    # (admin1, admin2, admin3), as far as the reader may see them
+
+
+def shown_region(place_of: Callable, public_location: str, names: tuple[str, str, str], public: bool) -> ShownRegion:
+    """The region `place_of` (a `region_placer`) puts an incident in. The public gets no finer
+    region name than that region's, and none at all where the map does not show it; a
+    signed-in reader gets every name, as the incident page shows them."""
+    found = place_of(public_location, names)
+    if found is None:
+        return ShownRegion(None, None, None, ("", "", "") if public else names)
+    lat, lon, level, name, admin1, admin2 = found
+    return ShownRegion(lat, lon, level, (admin1, admin2, name if level == "admin3" else "") if public else names)
 
 
 def _resolve(lookup: dict, public_location: str, names: tuple[str, str, str]):

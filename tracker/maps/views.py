@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from ..filters import count_incidents, parse_filters
 from ..regions.service import outlines_geojson, region_names
+from ..security import csp_nonce
 from .choropleth import region_features
 from .choropleth_image import IMAGE_TYPES, has_boundaries, missing_boundaries_message, region_map_image
 from .generalise import map_reader
+from .page import page_map
 from .params import LAYERS, REGION_LEVELS, ParameterError, parse_map_query
 from .service import map_features
+from .standalone import standalone_map_html
 
 bp = Blueprint("maps", __name__)
 
@@ -23,20 +26,26 @@ def _page(public: bool):
     filters, reader = map_reader(parsed, current_user, public)
     endpoint = "maps.public_map" if public else "maps.map_page"
     level = request.args.get("level") if request.args.get("level") in REGION_LEVELS else "admin1"
+    config = current_app.config
     return render_template(
         "maps/map.html", filters=filters, errors=errors, public=public,
         total=count_incidents(filters, reader),
         form_action=url_for(endpoint), data_url=url_for(f"{endpoint}_data"),
         layer=request.args.get("layer") if request.args.get("layer") in LAYERS else "points", level=level,
-        downloads=_image_urls(f"{endpoint}_image", filters.to_args() + [("level", level)]),
+        fmap=page_map(config["TILE_URL"], config["TILE_ATTRIBUTION"], csp_nonce()),
+        downloads=_download_urls(endpoint, filters.to_args() + [("level", level)]),
         admin1_options=_pairs(region_names("admin1")), admin2_options=_pairs(region_names("admin2")))
 
 
-def _image_urls(endpoint: str, args: list[tuple[str, str]]) -> dict[str, str]:
-    """extension -> URL of the choropleth image with the page's filters; none without boundaries."""
+def _download_urls(endpoint: str, args: list[tuple[str, str]]) -> dict[str, str]:
+    """extension -> URL of the choropleth image (png, svg) or standalone map (html) with the
+    page's filters; none without boundaries."""
     if not has_boundaries("admin1"):
         return {}
-    return {ext: url_for(endpoint, ext=ext) + "?" + urlencode(args) for ext in IMAGE_TYPES}
+    query = "?" + urlencode(args)
+    urls = {ext: url_for(f"{endpoint}_image", ext=ext) + query for ext in IMAGE_TYPES}
+    urls["html"] = url_for(f"{endpoint}_download") + query
+    return urls
 
 
 def _pairs(names: list[str]) -> list[tuple[str, str]]:
@@ -71,6 +80,22 @@ def _image(public: bool, ext: str):
     return Response(image, mimetype=IMAGE_TYPES[ext], headers={"Cache-Control": "private, max-age=300"})
 
 
+def _download(public: bool):
+    try:
+        query = parse_map_query(request.args)
+    except ParameterError as exc:
+        return Response(str(exc), 400, mimetype="text/plain")
+    if not has_boundaries(query.level):
+        return Response(missing_boundaries_message(), 404, mimetype="text/plain")
+    filters, _errors = parse_filters(request.args)
+    config = current_app.config
+    html = standalone_map_html(filters, current_user, query.level, public, current_app.static_folder,
+                               config["TILE_URL"], config["TILE_ATTRIBUTION"])
+    return Response(html, mimetype="text/html", headers={
+        "Content-Disposition": f'attachment; filename="incident-map-{query.level}.html"',
+        "Cache-Control": "private, max-age=300"})
+
+
 @bp.get("/map")
 def map_page():
     return _page(public=False)
@@ -99,3 +124,13 @@ def map_page_image(ext: str):
 @bp.get("/public/map/choropleth.<any(png, svg):ext>")
 def public_map_image(ext: str):
     return _image(public=True, ext=ext)
+
+
+@bp.get("/map/download.html")
+def map_page_download():
+    return _download(public=False)
+
+
+@bp.get("/public/map/download.html")
+def public_map_download():
+    return _download(public=True)

@@ -1,0 +1,67 @@
+"""JSON errors for the API: a caller gets the HTTP status, a short machine-readable `error`,
+a `message` to show a person and, for refused parameters, one line per problem in `details`.
+Never an HTML page: unknown /api/ addresses and unexpected failures included.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.http import HTTP_STATUS_CODES
+
+API_PREFIX = "/api/"
+
+
+class ApiError(HTTPException):
+    """A refusal with a message (and details) written for the caller."""
+
+    def __init__(self, code: int, message: str, details: Iterable[str] = (), headers: dict[str, str] | None = None):
+        super().__init__(description=message)
+        self.code = code
+        self.details = list(details)
+        self.extra_headers = headers or {}
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def _messages() -> dict[int, str]:
+    return {
+        404: _("Not found: there is nothing at this address, or you may not see it."),
+        405: _("This address does not accept the %(method)s method.", method=request.method),
+        500: _("Something went wrong on our side. The error has been logged; please try again later."),
+    }
+
+
+def error_response(error: Exception):
+    """The JSON answer for any exception raised while serving an API request."""
+    if not isinstance(error, HTTPException):
+        current_app.logger.exception("API request failed: %s %s", request.method, request.path)
+        error = InternalServerError()
+    code = error.code or 500
+    message = error.description if isinstance(error, ApiError) else _messages().get(code, error.description)
+    body = {"error": HTTP_STATUS_CODES.get(code, "error").lower().replace(" ", "_").replace("'", ""),
+            "message": message, "details": getattr(error, "details", [])}
+    response = jsonify(body)
+    response.status_code = code
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    response.headers.update(getattr(error, "extra_headers", {}))
+    return response
+
+
+# Codes the app also handles (tracker/errors.py): a blueprint's handler for a code comes
+# before the app's, which comes before any handler registered without a code.
+HANDLED_CODES = (400, 403, 404, 405, 413, 500)  # others (401, 429…): the HTTPException handler
+
+
+def register_api_errors(bp: Blueprint) -> None:
+    """Errors raised in the API's views. Routing errors (an unknown /api/ address, a wrong
+    method) happen before a blueprint is chosen: tracker/errors.py sends those here."""
+    for code in HANDLED_CODES:
+        bp.register_error_handler(code, error_response)
+    bp.register_error_handler(HTTPException, error_response)
+    bp.register_error_handler(Exception, error_response)

@@ -1,0 +1,84 @@
+"""Rows whose reference is already stored update that incident instead of adding another:
+re-importing an export, or a newer ACLED download, changes only what changed.
+
+A file says only part of what we store (no end date in the canonical CSV; no victim counts
+or statuses in ACLED's), and an empty cell means "not known": so an update takes from the
+row what its format carries, and keeps the rest as stored. An update is saved like an edit,
+as a new version in the incident's history; a row that would change nothing writes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..incidents.data import IncidentData
+from ..incidents.service import incident_data, revise_incident
+from ..models import Incident
+from .csv_format import CsvIncident, format_float
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a format carries: incident fields, and the fields of each kind of child row."""
+    scalars: frozenset[str]
+    victims: tuple[str, ...]
+    perpetrators: tuple[str, ...]
+    sources: tuple[str, ...]
+    status: bool
+
+
+_PLACE = ("date", "date_precision", "place", "latitude", "longitude", "geo_precision", "country",
+          "admin1", "admin2", "admin3")
+COVERAGE = {
+    "canonical": Coverage(
+        scalars=frozenset(("title", "description", *_PLACE, "violations", "killed", "injured", "detained",
+                           "confidence", "visibility", "public_location", "event")),
+        victims=("group", "count", "gender", "name", "organisation"), perpetrators=("type", "name"),
+        sources=("kind", "url", "title", "confidential"), status=True),
+    "acled": Coverage(
+        scalars=frozenset(("title", "description", *_PLACE, "violations", "killed")),
+        victims=("group",), perpetrators=("type",), sources=("kind", "publisher"), status=False),
+}
+CHILD_KEYS = {"victims": "group", "perpetrators": "type", "sources": "kind"}
+
+
+def update_stored(rows: list[CsvIncident], columns: str, user) -> tuple[int, int]:
+    """Apply rows whose reference is stored to their incidents; (updated, unchanged)."""
+    if not rows:
+        return 0, 0
+    coverage = COVERAGE[columns]
+    stored = {i.ref: i for i in db.session.scalars(
+        sa.select(Incident).where(Incident.ref.in_([row.ref for row in rows]))
+        .options(selectinload(Incident.violations), selectinload(Incident.victims),
+                 selectinload(Incident.perpetrators), selectinload(Incident.sources),
+                 selectinload(Incident.event)))}
+    updated = 0
+    for row in rows:
+        incident = stored[row.ref]
+        data = merged(incident_data(incident), row.data, coverage)
+        updated += revise_incident(incident, data, user, row.status if coverage.status else None)
+    return updated, len(rows) - updated
+
+
+def merged(stored: IncidentData, incoming: IncidentData, coverage: Coverage) -> IncidentData:
+    """The incident as stored, with what the row carries laid over it."""
+    values = {f.name: getattr(incoming if f.name in coverage.scalars else stored, f.name) for f in fields(IncidentData)}
+    for axis in ("latitude", "longitude"):  # a file rounds to 6 decimals: keep the stored value
+        if format_float(values[axis]) == format_float(getattr(stored, axis)):
+            values[axis] = getattr(stored, axis)
+    for name, key in CHILD_KEYS.items():
+        old = getattr(stored, name)
+        values[name] = [_merged_child(old[i] if i < len(old) else None, new, key, getattr(coverage, name))
+                        for i, new in enumerate(getattr(incoming, name))]
+    return IncidentData(**values)
+
+
+def _merged_child(old, new, key: str, carried: tuple[str, ...]):
+    """The stored row at the same position, if it is of the same kind, with the carried fields
+    that the file fills in; else the row as the file gives it."""
+    if old is None or getattr(old, key) != getattr(new, key):
+        return new
+    return replace(old, **{name: getattr(new, name) for name in carried if getattr(new, name) != ""})

@@ -1,0 +1,30 @@
+"""Per-user API tokens. Only a SHA-256 hash of each token is stored: a token is 256 random
+bits, so a fast hash is enough (nothing to brute-force) and a look-up is one index probe."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(80))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    prefix: so.Mapped[str] = so.mapped_column(sa.String(16))  # the token's first characters, to tell tokens apart
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    last_used_at: so.Mapped[datetime | None]
+    revoked_at: so.Mapped[datetime | None]
+
+    user: so.Mapped["User"] = so.relationship()  # noqa: F821
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

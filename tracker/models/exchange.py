@@ -1,0 +1,52 @@
+"""Imports run from the web page, and the possible duplicates they leave for a reviewer."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+
+class ImportJob(db.Model):
+    """One uploaded file, from its check to its import: the page polls it, so the user may
+    leave and come back. The file itself waits in instance/uploads/<token>."""
+    __tablename__ = "import_jobs"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    file_name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    format: so.Mapped[str] = so.mapped_column(sa.String(10), default="")  # "" = detect
+    # checking → checked → importing → done; failed from any of them
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="checking")
+    stage: so.Mapped[str] = so.mapped_column(sa.String(12), default="")
+    done: so.Mapped[int] = so.mapped_column(default=0)
+    total: so.Mapped[int | None]
+    skip_invalid: so.Mapped[bool] = so.mapped_column(default=False)
+    # the check's report (counts, problems, first rows), then the import's counts
+    summary: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    finished_at: so.Mapped[datetime | None]
+
+    user: so.Mapped["User | None"] = so.relationship()  # noqa: F821
+
+
+class DuplicateCandidate(db.Model):
+    """An imported incident that may repeat one already stored, until a reviewer decides."""
+    __tablename__ = "duplicate_candidates"
+    __table_args__ = (sa.UniqueConstraint("incident_id", "candidate_of_id",
+                                          name="uq_duplicate_candidates_pair"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    incident_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    candidate_of_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+                                                       index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="pending", index=True)  # pending|merged|dismissed
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    incident: so.Mapped["Incident"] = so.relationship(foreign_keys=[incident_id])  # noqa: F821
+    candidate_of: so.Mapped["Incident"] = so.relationship(foreign_keys=[candidate_of_id])  # noqa: F821
