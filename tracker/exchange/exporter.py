@@ -22,7 +22,7 @@ from .. import audit
 from ..extensions import db
 from ..filters import IncidentFilter, filter_conditions
 from ..incidents.data import SCALAR_FIELDS, IncidentData, PerpetratorData, SourceData, VictimData
-from ..maps.generalise import region_placer
+from ..maps.generalise import region_placer, shown_region
 from ..models import Event, Incident, IncidentViolation, Perpetrator, Source, Victim
 from ..security import exact_location_clause, identities_clause, visible_incidents_clause
 from .csv_format import CsvIncident
@@ -113,18 +113,13 @@ def _without_identities(d: IncidentData) -> IncidentData:
 
 
 def _generalised(d: IncidentData, place_of: Callable, public: bool) -> IncidentData:
-    """The location as the map shows it to this reader: no place name, the centroid of a
-    region for coordinates. The public also gets no finer region name than that one (none
-    at all for an incident whose location is hidden)."""
-    found = place_of(d.public_location, (d.admin1, d.admin2, d.admin3))
-    lat, lon = found[:2] if found else (None, None)
-    d = replace(d, place="", latitude=lat, longitude=lon, geo_precision="region")
-    if not public:
-        return d
-    if found is None:
-        return replace(d, admin1="", admin2="", admin3="")
-    _lat, _lon, level, name, admin1, admin2 = found
-    return replace(d, admin1=admin1, admin2=admin2, admin3=name if level == "admin3" else "")
+    """The location as the map shows it to this reader (`maps.generalise.shown_region`): no
+    place name, the centroid of a region for coordinates, and for the public no finer region
+    name than that one."""
+    shown = shown_region(place_of, d.public_location, (d.admin1, d.admin2, d.admin3), public)
+    admin1, admin2, admin3 = shown.names
+    return replace(d, place="", latitude=shown.latitude, longitude=shown.longitude, geo_precision="region",
+                   admin1=admin1, admin2=admin2, admin3=admin3)
 
 
 class _Children:
