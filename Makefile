@@ -70,7 +70,7 @@ test: venv vendor translations
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 bench: venv vendor translations
-	$(BIN)/python bench/import.py $(BENCH_ARGS)
+	$(BIN)/python bench/exchange.py $(BENCH_ARGS)
 	$(BIN)/python bench/list_incidents.py $(BENCH_ARGS)
 
 # --- Schema migrations -------------------------------------------------------------------

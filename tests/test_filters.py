@@ -79,3 +79,19 @@ def test_list_is_paginated(client, auth, corpus, app):
     assert "Page 1 of 3" in first and "page=2" in first
     last = client.get("/incidents/?sort=date_asc&page=3").text
     assert "Cierre de ONG" in last
+
+
+def test_a_nul_character_is_reported_and_its_value_left_out():
+    filters, errors = parse_filters(MultiDict([("q", "\x00abc"), ("admin1", "Lima\x00"), ("admin1", "Puno")]))
+    assert errors == ["Parameters may not contain NUL characters."]
+    assert filters.q == "" and filters.admin1 == ["Puno"]
+
+
+@pytest.mark.parametrize("query", ["q=%00abc", "admin1=%00", "violation=threat%00"])
+def test_list_page_survives_a_nul_character_in_a_filter(client, auth, corpus, query):
+    """PostgreSQL refuses NUL in text: the value is left out and the page says why."""
+    auth.login("reviewer")
+    response = client.get(f"/incidents/?{query}")
+    assert response.status_code == 200
+    assert "Parameters may not contain NUL characters." in response.text
+    assert 'data-total="5"' in response.text

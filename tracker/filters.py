@@ -68,6 +68,7 @@ _LIST_PARAMS: dict[str, object] = {
 def parse_filters(args: MultiDict) -> tuple[IncidentFilter, list[str]]:
     """Read filter parameters; unusable values are left out and described in `errors`."""
     errors: list[str] = []
+    args = _without_nul(args, errors)
     result = IncidentFilter(q=(args.get("q") or "").strip()[:200])
     for name, attr in (("from", "date_from"), ("to", "date_to")):
         raw = (args.get(name) or "").strip()
@@ -97,6 +98,17 @@ def parse_filters(args: MultiDict) -> tuple[IncidentFilter, list[str]]:
                 values.append(value)
         setattr(result, name, values)
     return result, errors
+
+
+def _without_nul(args: MultiDict, errors: list[str]) -> MultiDict:
+    """The parameters whose values hold no NUL character: PostgreSQL refuses NUL in text, so
+    one would turn every listing into a server error."""
+    items = list(args.items(multi=True))
+    kept = [(name, value) for name, value in items if "\x00" not in value]
+    if len(kept) == len(items):
+        return args
+    errors.append(_("Parameters may not contain NUL characters."))
+    return MultiDict(kept)
 
 
 def _with_child(model, *conditions) -> sa.ColumnElement[bool]:

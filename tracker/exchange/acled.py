@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
+from flask_babel import gettext as _
+
 from .cells import restore
 from .csv_format import SEPARATOR, CsvIncident, Problem, format_float, parse_row
 
@@ -185,8 +187,8 @@ def country_name(code: str) -> str:
 def check_header(header: list[str] | None) -> list[Problem]:
     """ACLED's columns come and go between versions: only the ones we need must be there."""
     if not header:
-        return [Problem(1, "", "the file is empty; the first line must name the columns")]
-    return [Problem(1, name, "required ACLED column is missing") for name in REQUIRED_COLUMNS
+        return [Problem(1, "", _("the file is empty; the first line must name the columns"))]
+    return [Problem(1, name, _("required ACLED column is missing")) for name in REQUIRED_COLUMNS
             if name not in header]
 
 
@@ -209,8 +211,9 @@ def _canonical_cells(cells: dict[str, str], line: int) -> tuple[dict[str, str], 
     killed = get("fatalities", "")
     codes = CODE_OF_EVENT.get(event)
     if codes is None:
-        warnings.append(Problem(line, "sub_event_type", f"ACLED's '{event[0]} / {event[1]}' has no violation "
-                                                        "code here: the incident is stored without one"))
+        warnings.append(Problem(line, "sub_event_type", _(
+            "ACLED's '%(event)s / %(sub_event)s' has no violation code here: the incident is stored without one",
+            event=event[0], sub_event=event[1])))
     sides = [_side(get("actor1", ""), get("assoc_actor_1", ""), get("inter1", ""), line, "inter1", errors),
              _side(get("actor2", ""), get("assoc_actor_2", ""), get("inter2", ""), line, "inter2", errors)]
     if sides[0].inter in (PROTESTERS, CIVILIANS) and sides[1].actor:
@@ -262,7 +265,8 @@ def _inter(value: str, line: int, column: str, errors: list[Problem]) -> int | N
     word = value.lower().split()[0] if value.split() else ""
     code = next((c for prefix, c in INTER_NAMES.items() if word.startswith(prefix)), None)
     if code is None:
-        errors.append(Problem(line, column, f"'{value[:40]}' is not an ACLED actor type (1–8, or e.g. State forces)"))
+        errors.append(Problem(line, column, _("'%(value)s' is not an ACLED actor type (1–8, or e.g. State forces)",
+                                              value=value[:40])))
     return code
 
 
@@ -294,7 +298,8 @@ def _positive(value: str) -> bool:
 
 def _coded(value: str, codes: dict[str, str], line: int, column: str, errors: list[Problem]) -> str:
     if value and value not in codes:
-        errors.append(Problem(line, column, f"'{value[:20]}' is not one of {', '.join(codes)}"))
+        errors.append(Problem(line, column, _("'%(value)s' is not one of %(codes)s", value=value[:20],
+                                              codes=", ".join(codes))))
     return codes.get(value, "")
 
 

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
+
 from ..incidents.data import IncidentData, PerpetratorData, SourceData, VictimData
 from ..taxonomy import (CONFIDENCES, DATE_PRECISIONS, GENDERS, GEO_PRECISIONS, PERPETRATOR_TYPES,
                         PUBLIC_LOCATIONS, SOURCE_KINDS, STATUSES, VICTIM_GROUPS, VIOLATIONS,
@@ -62,7 +64,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}, column {self.column}" if self.column else f"line {self.line}"
+        where = (_("line %(line)s, column %(column)s", line=self.line, column=self.column) if self.column
+                 else _("line %(line)s", line=self.line))
         return f"{where}: {self.message}"
 
 
@@ -71,8 +74,8 @@ def suggest(value: str, allowed) -> str:
     close = difflib.get_close_matches(value, list(allowed), n=3, cutoff=0.6)
     if not close:
         return ""
-    options = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} or {close[-1]}"
-    return f" (did you mean {options}?)"
+    options = close[0] if len(close) == 1 else _("%(some)s or %(last)s", some=", ".join(close[:-1]), last=close[-1])
+    return " " + _("(did you mean %(options)s?)", options=options)
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -126,18 +129,18 @@ def row_cells(row: CsvIncident) -> list[str]:
 def check_header(header: list[str] | None) -> list[Problem]:
     """Every column known, none twice, the required ones present (problems on line 1)."""
     if not header:
-        return [Problem(1, "", "the file is empty; the first line must name the columns")]
+        return [Problem(1, "", _("the file is empty; the first line must name the columns"))]
     problems = []
     seen = set()
     for number, name in enumerate(header, 1):
         if not name:
-            problems.append(Problem(1, f"#{number}", "the column has no name"))
+            problems.append(Problem(1, f"#{number}", _("the column has no name")))
         elif name not in COLUMNS:
-            problems.append(Problem(1, name, "unknown column" + suggest(name, COLUMNS)))
+            problems.append(Problem(1, name, _("unknown column") + suggest(name, COLUMNS)))
         elif name in seen:
-            problems.append(Problem(1, name, "column appears twice"))
+            problems.append(Problem(1, name, _("column appears twice")))
         seen.add(name)
-    problems += [Problem(1, name, "required column is missing") for name in REQUIRED_COLUMNS
+    problems += [Problem(1, name, _("required column is missing")) for name in REQUIRED_COLUMNS
                  if name not in seen]
     return problems
 
@@ -159,7 +162,7 @@ class _RowReader:
             value = restore(value)
         limit = _MAX_LENGTH.get(column)
         if limit and len(value) > limit:
-            self.error(column, f"longer than {limit} characters")
+            self.error(column, _("longer than %(limit)s characters", limit=limit))
         return value
 
     def items(self, column: str) -> list[str]:
@@ -172,15 +175,18 @@ class _RowReader:
 
     def checked_code(self, column: str, value: str, allowed) -> str:
         if value and value not in allowed:
-            self.error(column, f"unknown code '{value}'" + suggest(value, allowed))
+            self.unknown_code(column, value, allowed)
         return value
 
     def codes(self, column: str, allowed) -> list[str]:
         values = self.items(column)
         for value in values:
             if value not in allowed:
-                self.error(column, f"unknown code '{value}'" + suggest(value, allowed))
+                self.unknown_code(column, value, allowed)
         return values
+
+    def unknown_code(self, column: str, value: str, allowed) -> None:
+        self.error(column, _("unknown code '%(code)s'", code=value) + suggest(value, allowed))
 
     def count(self, column: str, value: str, minimum: int = 0) -> int | None:
         if not value:
@@ -188,10 +194,11 @@ class _RowReader:
         try:
             number = int(value)
         except ValueError:
-            self.error(column, f"'{value}' is not a whole number")
+            self.error(column, _("'%(value)s' is not a whole number", value=value))
             return None
         if number < minimum:
-            self.error(column, f"{number} is below {minimum}; leave the cell empty if not known")
+            self.error(column, _("%(number)s is below %(minimum)s; leave the cell empty if not known",
+                                 number=number, minimum=minimum))
         return number
 
     def coordinate(self, column: str, limit: float) -> float | None:
@@ -201,10 +208,10 @@ class _RowReader:
         try:
             number = float(value)
         except ValueError:
-            self.error(column, f"'{value}' is not a number (use a decimal point)")
+            self.error(column, _("'%(value)s' is not a number (use a decimal point)", value=value))
             return None
         if not math.isfinite(number) or not -limit <= number <= limit:
-            self.error(column, f"outside -{limit:g}..{limit:g}")  # the value itself is not echoed
+            self.error(column, _("outside -%(limit)s..%(limit)s", limit=f"{limit:g}"))  # the value is not echoed
             return None
         return number
 
@@ -215,10 +222,10 @@ class _RowReader:
         if not values:
             return [""] * n
         if len(values) != n:
-            self.error(column, f"has {len(values)} entries but {primary} has {n}; "
-                               f"the i-th entries describe the same row")
+            self.error(column, _("has %(entries)s entries but %(primary)s has %(n)s; the i-th entries describe "
+                                 "the same row", entries=len(values), primary=primary, n=n))
         if limit and any(len(value) > limit for value in values):
-            self.error(column, f"an entry is longer than {limit} characters")
+            self.error(column, _("an entry is longer than %(limit)s characters", limit=limit))
         return values
 
 
@@ -238,17 +245,17 @@ def parse_row(cells: dict[str, str], line: int, today: date) -> tuple[CsvInciden
     r = _RowReader(cells, line)
     title = r.text("title")
     if not title:
-        r.error("title", "a title is required")
+        r.error("title", _("a title is required"))
     precision = r.code("date_precision")
     day = _date(r, today)
     latitude = r.coordinate("latitude", 90)
     longitude = r.coordinate("longitude", 180)
     if bool(r.text("latitude")) != bool(r.text("longitude")):
-        r.error("latitude", "give both latitude and longitude, or neither")
+        r.error("latitude", _("give both latitude and longitude, or neither"))
     geo = r.checked_code("geo_precision", r.text("geo_precision"), GEO_PRECISIONS)
     country = r.text("country").upper() or "PE"
     if len(country) != 2 or not country.isalpha() or not country.isascii():
-        r.error("country", f"'{country}' is not a two-letter ISO 3166 code")
+        r.error("country", _("'%(country)s' is not a two-letter ISO 3166 code", country=country))
     data = IncidentData(
         title=title, date=first_of_period(day, precision) if day else date.min,
         description=r.text("description"), date_precision=precision, place=r.text("place"),
@@ -268,16 +275,16 @@ def parse_row(cells: dict[str, str], line: int, today: date) -> tuple[CsvInciden
 def _date(r: _RowReader, today: date) -> date | None:
     value = r.text("date")
     if not value:
-        r.error("date", "a date is required (YYYY-MM-DD)")
+        r.error("date", _("a date is required (YYYY-MM-DD)"))
         return None
     try:
         day = date.fromisoformat(value) if _ISO_DATE.fullmatch(value) else None
     except ValueError:
         day = None
     if day is None:
-        r.error("date", f"'{value}' is not a date in the form YYYY-MM-DD")
+        r.error("date", _("'%(value)s' is not a date in the form YYYY-MM-DD", value=value))
     elif day > today:
-        r.error("date", f"{value} is in the future")
+        r.error("date", _("%(date)s is in the future", date=value))
     return day
 
 
@@ -309,11 +316,11 @@ def _sources(r: _RowReader) -> list[SourceData]:
     confidential = r.aligned("source_confidential", "source_kinds", len(kinds))
     for flag in confidential:
         if flag not in ("", "yes", "no"):
-            r.error("source_confidential", f"'{flag[:20]}' is not yes or no")
+            r.error("source_confidential", _("'%(value)s' is not yes or no", value=flag[:20]))
     for url in urls:
         if url and not url.lower().startswith(("http://", "https://")):
-            r.error("source_urls", f"'{url[:80]}' is not a web address (http:// or https://)")
+            r.error("source_urls", _("'%(url)s' is not a web address (http:// or https://)", url=url[:80]))
         elif len(url) > 1000:
-            r.error("source_urls", "a web address is longer than 1000 characters")
+            r.error("source_urls", _("a web address is longer than %(limit)s characters", limit=1000))
     return [SourceData(kind=kind, url=url, title=title, confidential=flag == "yes")
             for kind, url, title, flag in zip(kinds, urls, titles, confidential)]

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
@@ -61,7 +63,7 @@ def start_check(upload: FileStorage, fmt: str, user: User) -> ImportJob:
 def start_import(job: ImportJob, skip_invalid: bool) -> None:
     """Import a checked file in the background: all its rows, or its valid ones by choice."""
     if job.status != "checked" or upload_path(job) is None:
-        raise ServiceError("This file is no longer waiting to be imported; upload it again.")
+        raise ServiceError(_("This file is no longer waiting to be imported; upload it again."))
     job.status, job.stage, job.done, job.skip_invalid = "importing", "", 0, skip_invalid
     db.session.commit()
     _start(job, "import")
@@ -95,12 +97,15 @@ def _forget_file(job: ImportJob) -> None:
 
 
 def _start(job: ImportJob, action: str) -> None:
+    """Run the job in a thread, in the language of the user who started it: the problems it
+    finds are kept as text, and the thread has no request to take the language from."""
     app = current_app._get_current_object()
-    threading.Thread(target=_run, args=(app, job.id, action), name=f"import-job-{job.id}", daemon=True).start()
+    args = (app, job.id, action, str(get_locale()))
+    threading.Thread(target=_run, args=args, name=f"import-job-{job.id}", daemon=True).start()
 
 
-def _run(app: Flask, job_id: int, action: str) -> None:
-    with app.app_context():
+def _run(app: Flask, job_id: int, action: str, locale: str) -> None:
+    with app.app_context(), force_locale(locale):
         job = db.session.get(ImportJob, job_id)
         user = db.session.get(User, job.user_id) if job.user_id else None
         fmt, path = job.format or None, upload_path(job)

@@ -19,6 +19,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO
 
+from flask_babel import gettext as _
+
 # --format → (container, columns); None = told by the file
 FORMATS = {"csv": ("text", "canonical"), "xlsx": ("xlsx", "canonical"), "acled": (None, "acled")}
 ZIP_MAGIC = b"PK\x03\x04"
@@ -146,7 +148,7 @@ def _csv_records(lines: Iterator[str], delimiter: str) -> Records:
             yield previous + 1, cells  # a row's first line; a quoted cell may span several
             previous = reader.line_num
     except csv.Error as exc:
-        raise UnreadableFile(reader.line_num, f"the CSV is malformed ({exc})") from None
+        raise UnreadableFile(reader.line_num, _("the CSV is malformed (%(reason)s)", reason=exc)) from None
 
 
 # --- workbooks -------------------------------------------------------------------------------
@@ -159,8 +161,8 @@ def _workbook_records(handle: IO) -> Records:
     try:
         book = load_workbook(handle, read_only=True)  # formulas come as their text, never run
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise UnreadableFile(1, "the file is not a readable XLSX workbook; save it again as "
-                                f"'Excel Workbook (.xlsx)' ({exc.__class__.__name__})") from None
+        raise UnreadableFile(1, _("the file is not a readable XLSX workbook; save it again as 'Excel Workbook "
+                                  "(.xlsx)' (%(reason)s)", reason=exc.__class__.__name__)) from None
     try:
         header: list[str] | None = None
         offset = 0
@@ -179,7 +181,8 @@ def _workbook_records(handle: IO) -> Records:
                 yield offset + number, _trimmed(cells, len(header))
             offset += number
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:  # a damaged sheet
-        raise UnreadableFile(offset + 1, f"the workbook is damaged ({exc.__class__.__name__})") from None
+        raise UnreadableFile(offset + 1, _("the workbook is damaged (%(reason)s)",
+                                           reason=exc.__class__.__name__)) from None
     finally:
         book.close()
 
