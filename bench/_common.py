@@ -1,4 +1,4 @@
-"""What both benchmarks need: throw-away databases (a SQLite file, a PostgreSQL schema),
+"""What the benchmarks share: throw-away databases (a SQLite file, a PostgreSQL schema),
 an app bound to one, and a plain-text table."""
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def fresh_database(kind: str, workdir: Path) -> Iterator[str]:
     with engine.connect() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+        yield schema_url(schema)
     finally:
         with engine.connect() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -76,18 +76,64 @@ def demo_csv(rows: int) -> Iterator[tuple[Path, Path]]:
 
 
 @contextmanager
-def loaded_app(kind: str, workdir: Path, csv_path: Path, boundaries: bool = False):
-    """An app on a fresh database of `kind` holding the demo CSV (loaded with the set-based
-    importer), a reviewer account REVIEWER, and fresh planner statistics."""
+def loaded_app(kind: str, workdir: Path, csv_path: Path, boundaries: bool = False, reusable: bool = True):
+    """An app on a database of `kind` holding the demo CSV (loaded with the set-based
+    importer), a reviewer account REVIEWER, and fresh planner statistics.
+
+    The database is fresh and removed afterwards, unless TRACKER_BENCH_KEEP names a folder
+    and the caller leaves the data as loaded (`reusable`): then it is kept, keyed by the
+    CSV, and the next run with the same --rows reuses it instead of loading a million rows
+    again."""
+    keep = os.environ.get("TRACKER_BENCH_KEEP")
+    if keep and reusable:
+        key = str(csv_path.stat().st_size)
+        url, ready = kept_database(kind, Path(keep), key)
+        with bench_app(url, workdir) as app:
+            if not ready.exists():  # with the boundaries if here, for whichever bench comes next
+                _load(csv_path, boundaries or BOUNDARIES.is_dir())
+                ready.touch()
+            yield app
+        return
     with fresh_database(kind, workdir) as url, bench_app(url, workdir) as app:
-        if boundaries:
-            ensure_demo_boundaries(BOUNDARIES)
-        with ProgressLine() as progress:
-            result = import_csv(csv_path, progress=progress)
-        assert result.ok, result.errors[:5]
-        create_user(REVIEWER, "reviewer", PASSWORD)
-        analyze()
+        _load(csv_path, boundaries)
         yield app
+
+
+def kept_database(kind: str, folder: Path, key: str) -> tuple[str, Path]:
+    """The URL of a database kept between runs in `folder` (SQLite) or a schema named after
+    `key` (PostgreSQL), and the file that marks its load finished; emptied first unless that
+    file exists."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ready = folder / f"{kind}-{key}.ready"
+    if kind == "sqlite":
+        path = folder / f"demo-{key}.db"
+        if not ready.exists():
+            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)
+        return f"sqlite:///{path}", ready
+    schema = f"bench_keep_{key}"
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not ready.exists():
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    engine.dispose()
+    return schema_url(schema), ready
+
+
+def schema_url(schema: str) -> str:
+    """PG_URL with `schema` first on the search path."""
+    return f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+
+
+def _load(csv_path: Path, boundaries: bool) -> None:
+    if boundaries:
+        ensure_demo_boundaries(BOUNDARIES)
+    with ProgressLine() as progress:
+        result = import_csv(csv_path, progress=progress)
+    assert result.ok, result.errors[:5]
+    create_user(REVIEWER, "reviewer", PASSWORD)
+    analyze()
 
 
 def reviewer_client(app):

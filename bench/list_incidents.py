@@ -60,7 +60,7 @@ def drop_filter_indexes() -> None:
 
 
 def measure(kind: str, workdir: Path, csv_path: Path) -> tuple[dict, dict]:
-    with loaded_app(kind, workdir, csv_path) as app:
+    with loaded_app(kind, workdir, csv_path, reusable=False) as app:  # drops indexes
         indexed = page_times(app)
         drop_filter_indexes()
         return indexed, page_times(app)

@@ -95,3 +95,17 @@ def test_list_page_survives_a_nul_character_in_a_filter(client, auth, corpus, qu
     assert response.status_code == 200
     assert "Parameters may not contain NUL characters." in response.text
     assert 'data-total="5"' in response.text
+
+
+def test_public_country_choices_name_only_countries_of_public_incidents(client, auth, users):
+    """A draft's country is not public: an anonymous visitor's country select lists only
+    countries of published public incidents, while staff see every country recorded."""
+    published = submit_incident(incident_data(country="PE", visibility="public"), users["monitor"])
+    for step in ("verified", "published"):
+        change_status(published, step, users["reviewer"], "ok")
+    submit_incident(incident_data(country="BO", visibility="public"), users["monitor"])  # a draft
+
+    public = client.get("/public/map").text
+    assert '<option value="PE">' in public and 'value="BO"' not in public
+    auth.login("reviewer")
+    assert '<option value="BO">' in client.get("/map").text

@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     load_config(app, test_config)
 
     from . import models  # noqa: F401  (registers the tables)
+    from . import sqlite_settings  # noqa: F401  (tunes every SQLite connection)
     from .extensions import babel, csrf, db, login_manager, migrate
     from .i18n import select_locale
     db.init_app(app)

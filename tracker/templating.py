@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Flask, url_for
 from flask_babel import format_date, get_locale, gettext
+from flask_login import current_user
 from urllib.parse import urlencode
 
 from . import security, taxonomy
@@ -44,10 +45,12 @@ def change_value(value) -> str:
 
 
 def country_choices() -> list[tuple[str, str]]:
-    """(code, name in the reader's language) for the countries incidents are recorded in."""
+    """(code, name in the reader's language) for the countries incidents are recorded in;
+    for anonymous visitors, those of public incidents only."""
     from .regions.service import country_codes
     names = get_locale().territories
-    return [(code, f"{names.get(code, code)} ({code})") for code in country_codes()]
+    public = not current_user.is_authenticated
+    return [(code, f"{names.get(code, code)} ({code})") for code in country_codes(public)]
 
 
 def register_template_helpers(app: Flask) -> None:

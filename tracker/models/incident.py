@@ -116,12 +116,14 @@ class Victim(db.Model):
     __tablename__ = "victims"
     __table_args__ = (
         sa.Index("ix_victims_group_incident", "group", "incident_id"),
+        # also the foreign key's index; covers a report's persons by group and gender, which
+        # then reads no victim rows (tracker/reports/service.py)
+        sa.Index("ix_victims_incident_group_gender_count", "incident_id", "group", "gender", "count"),
         sa.CheckConstraint("count >= 1", name="count_positive"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    incident_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    incident_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"))
     position: so.Mapped[int] = so.mapped_column(default=0)
     group: so.Mapped[str] = so.mapped_column(sa.String(40))
     count: so.Mapped[int] = so.mapped_column(default=1)

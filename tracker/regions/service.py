@@ -172,12 +172,15 @@ def region_names(level: str) -> list[str]:
     return sorted(names, key=lambda name: (name_key(name), name))
 
 
-def country_codes() -> list[str]:
+def country_codes(public: bool = False) -> list[str]:
     """The countries incidents are recorded in (ISO 3166-1 alpha-2), for the country filter;
-    like typed region names, refreshed at most once a minute."""
+    with `public`, only those of incidents the public may see (a draft's country is not
+    public). Like typed region names, refreshed at most once a minute."""
+    from ..security import visible_incidents_clause
     minute = int(time.monotonic() // TYPED_NAMES_TTL)
-    return cache.get(("countries",), minute, lambda: sorted(
-        db.session.scalars(sa.select(Incident.country).where(Incident.country != "").distinct())))
+    shown = visible_incidents_clause(None) if public else sa.true()
+    return cache.get(("countries", public), minute, lambda: sorted(db.session.scalars(
+        sa.select(Incident.country).where(Incident.country != "", shown).distinct())))
 
 
 def _typed_names(level: str) -> list[str]:

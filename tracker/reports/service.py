@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date, timedelta
+from operator import itemgetter
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -73,21 +74,29 @@ BREAKDOWN_BITS = {"violation": ("violation_bits", VIOLATION_BITS), "victim_group
                   "gender": ("gender_bits", GENDER_BITS), "defender_gender": ("defender_gender_bits", GENDER_BITS),
                   "perpetrator": ("perpetrator_bits", PERPETRATOR_BITS)}
 
+# Bit sets grouped by in one GROUP BY: a few thousand combinations each in a year of a
+# million incidents (all five at once give tens of thousands, slow to add up in Python).
+BITS_GROUPED_TOGETHER = (("violation", "perpetrator"), ("victim_group", "gender", "defender_gender"))
+
 
 def _sections(tally: Tally, user) -> tuple[list[SectionReport], tuple[int, int]]:
-    """The sections' figures, and the incidents and sources counted (in any section or none)."""
+    """The sections' figures, and the incidents and sources counted (in any section or none).
+    A few GROUP BYs over the copy give them all: by region (with the totals' sums), by month,
+    by the stored bit sets (decoded here), and the victims' persons."""
     t, count = tally.table.c, sa.func.count
-    totals, overall = tally.spread([], [count(), count().filter(t.indigenous_defender_count > 0),
-                                        *(sa.func.sum(t[name]) for name in TOTALS),
-                                        sa.func.sum(t.source_count)], any_section=False)
-    bits = {dimension: tally.spread([t[column]], [count()])[0] for dimension, (column, _) in BREAKDOWN_BITS.items()}
-    admin1, admin2, months = (tally.spread([column], [count()])[0] for column in (t.admin1, t.admin2, t.month))
+    regions, overall = tally.spread([t.admin1, t.admin2], [count(), count().filter(t.indigenous_defender_count > 0),
+                                                          *(sa.func.sum(t[name]) for name in TOTALS),
+                                                          sa.func.sum(t.source_count)], any_section=False)
+    months = tally.spread([t.month], [count()])[0]
+    bit_sets = [(dimensions, tally.spread([t[BREAKDOWN_BITS[d][0]] for d in dimensions], [count()])[0])
+                for dimensions in BITS_GROUPED_TOGETHER]
     persons = tally.spread([Victim.group, Victim.gender], [sa.func.sum(Victim.count)], join=Victim)[0]
     sections = []
     for i, spec in enumerate(tally.specs):
-        n, indigenous, *sums = totals[i].get((), [0] * (3 + len(TOTALS)))
+        n, indigenous, *sums = _sum_by(regions[i], lambda key: ()).get((), [0] * (3 + len(TOTALS)))
         f = dict(zip(TOTALS, sums))
-        by = {dimension: decode(BREAKDOWN_BITS[dimension][1], bits[dimension][i]) for dimension in BREAKDOWN_BITS}
+        by = {dimension: decode(BREAKDOWN_BITS[dimension][1], _sum_by(counts[i], itemgetter(j)))
+              for dimensions, counts in bit_sets for j, dimension in enumerate(dimensions)}
         defenders = spec.defenders_only
         section = SectionReport(
             spec=spec,
@@ -97,8 +106,8 @@ def _sections(tally: Tally, user) -> tuple[list[SectionReport], tuple[int, int]]
                 "violation": _rows({k: v for k, v in by["violation"].items() if k in spec.codes}),
                 "victim_group": _rows({k: v for k, v in by["victim_group"].items()
                                        if not defenders or k in DEFENDER_GROUPS}),
-                "admin1": _rows({k: v[0] for k, v in admin1[i].items()}),
-                "admin2": _rows({k: v[0] for k, v in admin2[i].items()}),
+                "admin1": _rows({k: v[0] for k, v in _sum_by(regions[i], itemgetter(0)).items()}),
+                "admin2": _rows({k: v[0] for k, v in _sum_by(regions[i], itemgetter(1)).items()}),
                 "perpetrator": _rows(by["perpetrator"]),
                 "month": [Row(f"{m // 100:04d}-{m % 100:02d}", v[0]) for m, v in sorted(months[i].items())],
                 "gender": _rows(by["defender_gender" if defenders else "gender"]),
@@ -110,6 +119,15 @@ def _sections(tally: Tally, user) -> tuple[list[SectionReport], tuple[int, int]]
         _add_persons(section, persons[i])
         sections.append(section)
     return sections, (overall[0], overall[-1])
+
+
+def _sum_by(groups: dict[tuple, list[int]], key) -> dict:
+    """Regroup grouped sums by `key` of their group (a coarser grouping)."""
+    result: dict = {}
+    for group, values in groups.items():
+        k = key(group)
+        result[k] = [a + b for a, b in zip(result[k], values)] if k in result else list(values)
+    return result
 
 
 def _add_killings(section: SectionReport, tally: Tally, user) -> None:

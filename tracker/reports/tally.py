@@ -1,11 +1,12 @@
 """Counting the filtered incidents for all sections at once.
 
 The incidents a report counts are copied once into a narrow temporary table: the columns
-figures are grouped by, the summary stored on each incident (tracker/facts.py), and one flag
-per section. Reading the wide incidents table once instead of once per figure is most of the
-speed; every figure is then a GROUP BY over the copy, by the figure's key and the section
-flags, and Python adds up the few resulting rows per section. An incident's flags are one
-combination, so summing over the combinations that include a section is exact.
+figures are grouped by, the summary stored on each incident (tracker/facts.py), and the
+sections it counts in as one bit set. Reading the wide incidents table once instead of once
+per figure is most of the speed; every figure is then a GROUP BY over the copy, by the
+figure's key and the sections, and Python adds up the few resulting rows per section. An
+incident's sections are one combination, so summing over the combinations that include a
+section is exact.
 """
 from __future__ import annotations
 
@@ -28,12 +29,12 @@ class Tally:
         facts = [sa.Column(name, Incident.__table__.c[name].type) for name in FACT_COLUMNS]
         self.table = sa.Table(
             "report_scope", sa.MetaData(),  # one name, so SQLAlchemy's statement cache hits
-            sa.Column("id", sa.Integer, primary_key=True), sa.Column("admin1", sa.String(120)),
+            sa.Column("id", sa.Integer),  # no key: filling appends, and no figure looks an id up
+            sa.Column("admin1", sa.String(120)),
             sa.Column("admin2", sa.String(120)), sa.Column("month", sa.Integer),  # YYYYMM
             sa.Column("killed", sa.Integer), sa.Column("injured", sa.Integer), sa.Column("detained", sa.Integer),
-            *facts, *(sa.Column(f"s{i}", sa.Boolean) for i in range(len(specs))),
+            *facts, sa.Column("sections", sa.Integer),  # bit i: counts in specs[i]
             prefixes=["TEMPORARY"])
-        self.flags = [self.table.c[f"s{i}"] for i in range(len(specs))]
 
     def __enter__(self) -> Tally:
         connection = db.session.connection()
@@ -42,9 +43,10 @@ class Tally:
         self.table.drop(connection, checkfirst=True)
         self.table.create(connection)
         month = sa.extract("year", Incident.date) * 100 + sa.extract("month", Incident.date)
-        flags = [in_section(Incident, spec.codes, spec.defenders_only) for spec in self.specs]
+        sections = sum(sa.case((in_section(Incident, spec.codes, spec.defenders_only), 1 << i), else_=0)
+                       for i, spec in enumerate(self.specs))
         select = sa.select(Incident.id, Incident.admin1, Incident.admin2, month, Incident.killed, Incident.injured,
-                           Incident.detained, *(getattr(Incident, name) for name in FACT_COLUMNS), *flags
+                           Incident.detained, *(getattr(Incident, name) for name in FACT_COLUMNS), sections
                            ).where(*self.conds)
         connection.execute(self.table.insert().from_select(list(self.table.c.keys()), select))
         return self
@@ -52,29 +54,30 @@ class Tally:
     def __exit__(self, *exc) -> None:
         self.table.drop(db.session.connection())
 
-    def section(self, spec: SectionSpec) -> sa.Column:
-        return self.flags[self.specs.index(spec)]
+    def section(self, spec: SectionSpec) -> sa.ColumnElement[bool]:
+        return self.table.c.sections.bitwise_and(1 << self.specs.index(spec)) != 0
 
     def spread(self, keys, aggregates, any_section: bool = True, join=None) -> tuple[list[dict], list[int]]:
-        """GROUP BY `keys` and the section flags. Returns, per section (in spec order),
-        key → the aggregates summed over its flag combinations; and the aggregates summed
-        over every row (with `any_section=False`, incidents in no section included).
+        """GROUP BY `keys` and the sections. Returns, per section (in spec order), key → the
+        aggregates summed over its section combinations; and the aggregates summed over every
+        row (with `any_section=False`, incidents in no section included).
         `join`: a child model (victims, …) whose rows are grouped instead of the incidents."""
-        stmt = sa.select(*keys, *self.flags, *aggregates)
+        sections = self.table.c.sections
+        stmt = sa.select(*keys, sections, *aggregates)
         if join is None:
             stmt = stmt.select_from(self.table)
         else:
             stmt = stmt.select_from(join).join(self.table, self.table.c.id == join.incident_id)
         if any_section:
-            stmt = stmt.where(sa.or_(*self.flags))
+            stmt = stmt.where(sections != 0)
         result = [defaultdict(lambda: [0] * len(aggregates)) for _ in self.specs]
         overall = [0] * len(aggregates)
-        k, n = len(keys), len(self.specs)
-        for row in db.session.execute(stmt.group_by(*keys, *self.flags)):
+        k = len(keys)
+        for row in db.session.execute(stmt.group_by(*keys, sections)):
             key = row[0] if k == 1 else tuple(row[:k])
-            values = [int(v or 0) for v in row[k + n:]]
+            values = [int(v or 0) for v in row[k + 1:]]
             overall = [a + b for a, b in zip(overall, values)]
-            for i, flag in enumerate(row[k:k + n]):
-                if flag:
-                    result[i][key] = [a + b for a, b in zip(result[i][key], values)]
+            for i, per_key in enumerate(result):
+                if row[k] >> i & 1:
+                    per_key[key] = [a + b for a, b in zip(per_key[key], values)]
         return result, overall
