@@ -45,7 +45,8 @@ def database_url(request, tmp_path):
 
 def pytest_generate_tests(metafunc):
     if "database_url" in metafunc.fixturenames:
-        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+        only = metafunc.definition.get_closest_marker("databases")
+        metafunc.parametrize("database_url", only.args if only else ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture

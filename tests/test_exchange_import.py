@@ -165,6 +165,15 @@ def test_only_the_valid_rows_are_imported_when_asked(app, tmp_path):
     assert sorted(db.session.scalars(sa.select(Incident.title))) == ["also good", "good"]
 
 
+@pytest.mark.databases("sqlite")
+def test_an_import_leaves_sqlite_planner_statistics(app, tmp_path):
+    """Without statistics SQLite may walk a region index row by row where a scan is faster
+    (maps and reports slow down after a big import); PostgreSQL's autovacuum does its own."""
+    import_file(write(tmp_path, line(**FULL)))
+    tables = set(db.session.scalars(sa.text("SELECT tbl FROM sqlite_stat1")))
+    assert {"incidents", "victims", "incident_violations"} <= tables
+
+
 # --- updates and duplicates ----------------------------------------------------------------
 
 def test_reimporting_a_file_changes_nothing_and_an_edited_row_updates_with_history(app, tmp_path):

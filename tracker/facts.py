@@ -32,6 +32,10 @@ class BitSet:
     def mask(self, codes: Iterable[str]) -> int:
         return sum(self.bit(code) for code in set(codes))
 
+    def only(self, value: int) -> str:
+        """The code of a value with one bit set."""
+        return self.codes[value.bit_length() - 1]
+
     def has_any(self, column, codes: Iterable[str]) -> sa.ColumnElement[bool]:
         return column.bitwise_and(self.mask(codes)) != 0
 
@@ -142,9 +146,9 @@ def _by_incident(connection: sa.Connection, stmt: sa.Select) -> dict[int, list]:
 
 def decode(bitset: BitSet, counts: dict[int, list[int]]) -> dict[str, int]:
     """Incidents per code, from incident counts per stored bit-set value (a GROUP BY of the
-    column: a few hundred distinct values, however many incidents)."""
+    column: a few hundred distinct values, however many incidents); value → [count, …]."""
     result: dict[str, int] = {}
-    for value, (n,) in counts.items():
+    for value, (n, *_) in counts.items():
         while value:
             low = value & -value
             code = bitset.codes[low.bit_length() - 1]

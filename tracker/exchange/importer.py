@@ -30,6 +30,7 @@ from ..incidents.data import SCALAR_FIELDS, IncidentData, point_problem
 from ..incidents.refs import allocate_refs
 from ..models import DuplicateCandidate, Event, Incident, IncidentViolation, Perpetrator, Source, Victim
 from ..security import can_review
+from ..sqlite_settings import refresh_statistics
 from ..timeutil import utcnow
 from . import acled
 from .csv_format import CsvIncident, Problem, check_header, parse_row
@@ -128,6 +129,7 @@ def import_file(source: str | os.PathLike | IO, fmt: str | None = None, user=Non
         except Exception:
             db.session.rollback()
             raise
+    refresh_statistics(db.session)
     return result
 
 

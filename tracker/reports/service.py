@@ -74,9 +74,10 @@ BREAKDOWN_BITS = {"violation": ("violation_bits", VIOLATION_BITS), "victim_group
                   "gender": ("gender_bits", GENDER_BITS), "defender_gender": ("defender_gender_bits", GENDER_BITS),
                   "perpetrator": ("perpetrator_bits", PERPETRATOR_BITS)}
 
-# Bit sets grouped by in one GROUP BY: a few thousand combinations each in a year of a
+# Bit sets grouped by together: each GROUP BY has a few thousand combinations in a year of a
 # million incidents (all five at once give tens of thousands, slow to add up in Python).
-BITS_GROUPED_TOGETHER = (("violation", "perpetrator"), ("victim_group", "gender", "defender_gender"))
+ACTS = ("violation", "perpetrator")
+PEOPLE = ("victim_group", "gender", "defender_gender")
 
 
 def _sections(tally: Tally, user) -> tuple[list[SectionReport], tuple[int, int]]:
@@ -88,15 +89,19 @@ def _sections(tally: Tally, user) -> tuple[list[SectionReport], tuple[int, int]]
                                                           *(sa.func.sum(t[name]) for name in TOTALS),
                                                           sa.func.sum(t.source_count)], any_section=False)
     months = tally.spread([t.month], [count()])[0]
-    bit_sets = [(dimensions, tally.spread([t[BREAKDOWN_BITS[d][0]] for d in dimensions], [count()])[0])
-                for dimensions in BITS_GROUPED_TOGETHER]
-    persons = tally.spread([Victim.group, Victim.gender], [sa.func.sum(Victim.count)], join=Victim)[0]
+    acts = tally.spread([t[BREAKDOWN_BITS[d][0]] for d in ACTS], [count()])[0]
+    one_pair = sa.and_(t.victim_group_bits.bitwise_and(t.victim_group_bits - 1) == 0,
+                       t.gender_bits.bitwise_and(t.gender_bits - 1) == 0)
+    people = tally.spread([*(t[BREAKDOWN_BITS[d][0]] for d in PEOPLE), one_pair],
+                          [count(), sa.func.sum(t.victim_count)])[0]
+    persons = tally.spread([Victim.group, Victim.gender], [sa.func.sum(Victim.count)], join=Victim,
+                           where=sa.not_(one_pair))[0]
     sections = []
     for i, spec in enumerate(tally.specs):
         n, indigenous, *sums = _sum_by(regions[i], lambda key: ()).get((), [0] * (3 + len(TOTALS)))
         f = dict(zip(TOTALS, sums))
         by = {dimension: decode(BREAKDOWN_BITS[dimension][1], _sum_by(counts[i], itemgetter(j)))
-              for dimensions, counts in bit_sets for j, dimension in enumerate(dimensions)}
+              for dimensions, counts in ((ACTS, acts), (PEOPLE, people)) for j, dimension in enumerate(dimensions)}
         defenders = spec.defenders_only
         section = SectionReport(
             spec=spec,
@@ -116,7 +121,7 @@ def _sections(tally: Tally, user) -> tuple[list[SectionReport], tuple[int, int]]
             section.women_defenders = Row("female", by["defender_gender"].get("female", 0), f["women_defender_count"])
             section.indigenous_defenders = Row("indigenous", indigenous, f["indigenous_defender_count"])
             _add_killings(section, tally, user)
-        _add_persons(section, persons[i])
+        _add_persons(section, _persons(people[i], persons[i]))
         sections.append(section)
     return sections, (overall[0], overall[-1])
 
@@ -142,11 +147,22 @@ def _add_killings(section: SectionReport, tally: Tally, user) -> None:
     section.killings = _killings(sa.select(t.id).where(killing), user)
 
 
-def _add_persons(section: SectionReport, persons: dict[tuple[str, str], list[int]]) -> None:
+def _persons(people: dict[tuple, list[int]], joined: dict[tuple[str, str], list[int]]) -> dict[tuple[str, str], int]:
+    """Persons per (victim group, gender). Incidents whose victims share one group and one
+    gender (about half) need no victim row: all their victims are that pair. The victims rows
+    (`joined`) are read for the rest only."""
+    result = defaultdict(int, {pair: n for pair, (n,) in joined.items()})
+    for (groups, genders, _, one_pair), (_, n) in people.items():
+        if one_pair and groups and genders:
+            result[VICTIM_GROUP_BITS.only(groups), GENDER_BITS.only(genders)] += n
+    return result
+
+
+def _add_persons(section: SectionReport, persons: dict[tuple[str, str], int]) -> None:
     """Victims (persons, not incidents) on the victim group and gender rows; in the protection
     section defender victims only, as its counts (DESIGN.md §3)."""
     by = {"victim_group": defaultdict(int), "gender": defaultdict(int)}
-    for (group, gender), (n,) in persons.items():
+    for (group, gender), n in persons.items():
         if section.spec.defenders_only and group not in DEFENDER_GROUPS:
             continue
         by["victim_group"][group] += n

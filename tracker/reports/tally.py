@@ -20,21 +20,25 @@ from ..models import Incident
 from .sections import SectionSpec
 
 
+# One table object for every report: SQLAlchemy's statement cache keys on it, so the
+# report's statements are compiled once per process rather than once per report.
+SCOPE = sa.Table(
+    "report_scope", sa.MetaData(),
+    sa.Column("id", sa.Integer),  # no key: filling appends, and no figure looks an id up
+    sa.Column("admin1", sa.String(120)), sa.Column("admin2", sa.String(120)),
+    sa.Column("month", sa.Integer),  # YYYYMM
+    sa.Column("killed", sa.Integer), sa.Column("injured", sa.Integer), sa.Column("detained", sa.Integer),
+    *(sa.Column(name, Incident.__table__.c[name].type) for name in FACT_COLUMNS),
+    sa.Column("sections", sa.Integer),  # bit i: counts in the report's i-th section
+    prefixes=["TEMPORARY"])
+
+
 class Tally:
     """Use as a context manager: the table lives on the session's connection until exit
     (temporary tables are per connection, so concurrent reports do not meet)."""
 
     def __init__(self, specs: list[SectionSpec], conds: list[sa.ColumnElement[bool]]):
-        self.specs, self.conds = specs, conds
-        facts = [sa.Column(name, Incident.__table__.c[name].type) for name in FACT_COLUMNS]
-        self.table = sa.Table(
-            "report_scope", sa.MetaData(),  # one name, so SQLAlchemy's statement cache hits
-            sa.Column("id", sa.Integer),  # no key: filling appends, and no figure looks an id up
-            sa.Column("admin1", sa.String(120)),
-            sa.Column("admin2", sa.String(120)), sa.Column("month", sa.Integer),  # YYYYMM
-            sa.Column("killed", sa.Integer), sa.Column("injured", sa.Integer), sa.Column("detained", sa.Integer),
-            *facts, sa.Column("sections", sa.Integer),  # bit i: counts in specs[i]
-            prefixes=["TEMPORARY"])
+        self.specs, self.conds, self.table = specs, conds, SCOPE
 
     def __enter__(self) -> Tally:
         connection = db.session.connection()
@@ -57,11 +61,13 @@ class Tally:
     def section(self, spec: SectionSpec) -> sa.ColumnElement[bool]:
         return self.table.c.sections.bitwise_and(1 << self.specs.index(spec)) != 0
 
-    def spread(self, keys, aggregates, any_section: bool = True, join=None) -> tuple[list[dict], list[int]]:
+    def spread(self, keys, aggregates, any_section: bool = True, join=None,
+               where: sa.ColumnElement[bool] | None = None) -> tuple[list[dict], list[int]]:
         """GROUP BY `keys` and the sections. Returns, per section (in spec order), key → the
         aggregates summed over its section combinations; and the aggregates summed over every
         row (with `any_section=False`, incidents in no section included).
-        `join`: a child model (victims, …) whose rows are grouped instead of the incidents."""
+        `join`: a child model (victims, …) whose rows are grouped instead of the incidents;
+        `where`: a condition on the copy's rows."""
         sections = self.table.c.sections
         stmt = sa.select(*keys, sections, *aggregates)
         if join is None:
@@ -70,6 +76,8 @@ class Tally:
             stmt = stmt.select_from(join).join(self.table, self.table.c.id == join.incident_id)
         if any_section:
             stmt = stmt.where(sections != 0)
+        if where is not None:
+            stmt = stmt.where(where)
         result = [defaultdict(lambda: [0] * len(aggregates)) for _ in self.specs]
         overall = [0] * len(aggregates)
         k = len(keys)
