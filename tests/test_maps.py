@@ -162,6 +162,17 @@ def test_signed_in_map_shows_points_with_links_and_regions_with_list_links(clien
     assert 'data-total="4"' in listing
 
 
+def test_region_popup_counts_every_violation_of_an_incident(app, users, boundaries):
+    for violations, killed in ((["threat", "org_closure"], 1), (["threat"], 2), (["org_closure", "threat"], 0),
+                               (["protest_excessive_force"], 0)):
+        record(users, status="verified", violations=violations, killed=killed, latitude=-12.05, longitude=-77.04)
+    lima = next(f["properties"] for f in region_features(parse_filters(MultiDict())[0], users["reviewer"], "admin1",
+                                                         public=False)["features"] if f["properties"]["name"] == "Lima")
+    assert (lima["count"], lima["killed"]) == (4, 3)
+    assert [(v["code"], v["count"]) for v in lima["top"]] == [("threat", 3), ("org_closure", 2),
+                                                              ("protest_excessive_force", 1)]
+
+
 def test_readers_without_exact_access_get_merged_region_places(client, auth, privacy_corpus):
     auth.login("viewer")  # sees public and partners incidents, the coordinates of public ones only
     features = client.get("/map/data").get_json()["features"]

@@ -173,17 +173,18 @@
     countEl.textContent = words;
   }
 
-  let pending = null;
+  let pending = null;  // the request under way: { key, controller }
   let loadedFixed = null;  // region layers do not depend on the view: load them once
 
   function load() {
     const key = current;
     const entry = layers[key];
-    if (entry.fixed && loadedFixed === key) return;
-    if (pending) pending.abort();
-    pending = new AbortController();
+    if (entry.fixed && (loadedFixed === key || (pending && pending.key === key))) return;
+    if (pending) pending.controller.abort();
+    const request = { key: key, controller: new AbortController() };
+    pending = request;
     el.dataset.state = "loading";
-    fetch(dataUrl(key), { credentials: "same-origin", signal: pending.signal })
+    fetch(dataUrl(key), { credentials: "same-origin", signal: request.controller.signal })
       .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
       .then(function (res) {
         if (!res.ok) throw new Error(res.body.error || cfg.labelError);
@@ -200,7 +201,8 @@
         if (err.name === "AbortError") return;
         statusEl.textContent = err.message || cfg.labelError;
         el.dataset.state = "error";
-      });
+      })
+      .finally(function () { if (pending === request) pending = null; });
   }
 
   // The downloads (images, HTML file) draw the region level last chosen (departments until then).
@@ -232,6 +234,9 @@
     load();
   });
 
+  // The first view is already fitted (folium does it without animation): ask for its data
+  // now, before the backdrop, so it is first in line at the server.
+  load();
   if (!cfg.tileUrl) {
     fetch(cfg.dataUrl + "?layer=outlines", { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
@@ -242,5 +247,4 @@
       })
       .catch(function () { /* outlines are a backdrop; the data layers work without them */ });
   }
-  load();
 })();

@@ -3,6 +3,8 @@ and the public map shows only what the public may see. The fixtures fail the tes
 request leaves 127.0.0.1 (TILE_URL is "", so the map draws region outlines instead of tiles)."""
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 import sqlalchemy as sa
 
@@ -90,6 +92,25 @@ def test_public_map_shows_only_published_public_incidents(page, live_server, map
     data = page.request.get("/public/map/data").text()
     assert f"{TAG} Lima" in data
     assert f"{TAG} Puno" not in data and f"{TAG} Cusco" not in data
+
+
+@pytest.mark.parametrize("path", ["/map", "/public/map", "/map?layer=regions"])
+def test_map_asks_once_for_the_data_of_its_first_view(page, map_incidents, path):
+    """One request for the layer (and one for the outlines drawn without tiles): a second one
+    would mean the first view moved after the data were asked for, cancelling them."""
+    if not path.startswith("/public"):
+        login(page, "reviewer")
+    asked: list[dict] = []  # the query of each data request
+    page.on("request", lambda request: "/map/data" in request.url
+            and asked.append(parse_qs(urlsplit(request.url).query)))
+    page.goto(path)
+    wait_loaded(page, "admin1" if "regions" in path else "points")
+    page.wait_for_timeout(1000)  # past the map's 250 ms wait after a move: a late request would be seen
+    layer = "regions" if "regions" in path else "points"
+    assert sorted(query["layer"][0] for query in asked) == sorted(["outlines", layer])
+    bbox = next(query["bbox"][0] for query in asked if query["layer"] == [layer])
+    west, south, east, north = (float(v) for v in bbox.split(","))
+    assert west <= -81.4 and south <= -18.4 and east >= -68.6 and north >= -0.03  # all of Peru in view
 
 
 def test_image_download_follows_the_region_level_shown(page, map_incidents):

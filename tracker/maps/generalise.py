@@ -71,8 +71,9 @@ def generalised_places(conditions: Sequence[sa.ColumnElement[bool]], user) -> li
     columns = [Incident.admin1, Incident.admin2, Incident.admin3]
     if role_of(user) is None:
         columns.append(Incident.public_location)
+    # Not led by admin1: SQLite would then walk its admin1 index and read every row at random.
     rows = db.session.execute(sa.select(sa.func.count(), *columns)
-                              .where(*conditions, sa.not_(placed_exactly(user))).group_by(*columns)).all()
+                              .where(*conditions, sa.not_(placed_exactly(user))).group_by(*reversed(columns))).all()
     place_of = region_placer(user)
     merged: dict[tuple[float, float], Place] = {}
     for count, admin1, admin2, admin3, *public_location in rows:

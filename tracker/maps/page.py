@@ -52,6 +52,16 @@ PAGE_CSS = [("leaflet_css", "vendor/leaflet/leaflet.css"),
             ("markercluster_default_css", "vendor/leaflet.markercluster/MarkerCluster.Default.css")]
 
 
+class FirstView(folium.FitBounds):
+    """The first view, fitted at once rather than animated: static/js/map.js then asks for
+    the data of the view the map settles on, once, instead of a view that is still moving
+    (whose request the end of the animation would cancel and send again)."""
+
+    def __init__(self, bounds):
+        super().__init__(bounds)
+        self.options["animate"] = False
+
+
 @dataclass(frozen=True)
 class MapParts:
     """What the page template embeds: `header` in <head>, `html` (the map's div) where the map
@@ -75,7 +85,7 @@ def base_map(map_class=PageMap, tile_url: str = "", tile_attribution: str = "", 
                      maxZoom=MAX_ZOOM, **options)
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=tile_attribution or " ", max_zoom=MAX_ZOOM).add_to(fmap)
-    folium.FitBounds(PERU_BOUNDS).add_to(fmap)
+    FirstView(PERU_BOUNDS).add_to(fmap)
     return fmap
 
 
