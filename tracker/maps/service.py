@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..filters import IncidentFilter, filter_conditions
+from ..grouping import sums_by
 from ..i18n import term_label
 from ..models import Incident, IncidentViolation
 from ..security import is_authenticated, visible_incidents_clause
@@ -120,12 +121,8 @@ def _place_feature(place: Place, filters: IncidentFilter | None) -> dict:
 def _clusters(conditions: Conditions, places: list[Place], cell: float) -> list[dict]:
     """Counts per grid cell (floor of coordinate / cell, so cells west and south of 0° are
     numbered like the others), placed at the mean position of their members."""
-    inner = (sa.select(sa.func.floor(Incident.longitude / cell).label("gx"),
-                       sa.func.floor(Incident.latitude / cell).label("gy"),
-                       Incident.latitude.label("lat"), Incident.longitude.label("lon"))
-             .where(*conditions).subquery())
-    rows = db.session.execute(sa.select(inner.c.gx, inner.c.gy, sa.func.count(), sa.func.sum(inner.c.lat),
-                                        sa.func.sum(inner.c.lon)).group_by(inner.c.gx, inner.c.gy))
+    rows = sums_by([sa.func.floor(Incident.longitude / cell), sa.func.floor(Incident.latitude / cell)],
+                   [Incident.latitude, Incident.longitude], list(conditions))
     cells: dict[tuple[int, int], list[float]] = {}
     for gx, gy, count, lat_sum, lon_sum in rows:
         cells[(int(gx), int(gy))] = [count, float(lat_sum), float(lon_sum)]

@@ -84,18 +84,16 @@ def _sections(tally: Tally, user) -> tuple[list[SectionReport], tuple[int, int]]
     """The sections' figures, and the incidents and sources counted (in any section or none).
     A few GROUP BYs over the copy give them all: by region (with the totals' sums), by month,
     by the stored bit sets (decoded here), and the victims' persons."""
-    t, count = tally.table.c, sa.func.count
-    regions, overall = tally.spread([t.admin1, t.admin2], [count(), count().filter(t.indigenous_defender_count > 0),
-                                                          *(sa.func.sum(t[name]) for name in TOTALS),
-                                                          sa.func.sum(t.source_count)], any_section=False)
-    months = tally.spread([t.month], [count()])[0]
-    acts = tally.spread([t[BREAKDOWN_BITS[d][0]] for d in ACTS], [count()])[0]
-    one_pair = sa.and_(t.victim_group_bits.bitwise_and(t.victim_group_bits - 1) == 0,
-                       t.gender_bits.bitwise_and(t.gender_bits - 1) == 0)
-    people = tally.spread([*(t[BREAKDOWN_BITS[d][0]] for d in PEOPLE), one_pair],
-                          [count(), sa.func.sum(t.victim_count)])[0]
-    persons = tally.spread([Victim.group, Victim.gender], [sa.func.sum(Victim.count)], join=Victim,
-                           where=sa.not_(one_pair))[0]
+    t = tally.table.c
+    regions, overall = tally.spread([t.admin1, t.admin2], [sa.case((t.indigenous_defender_count > 0, 1), else_=0),
+                                                          *(t[name] for name in TOTALS), t.source_count],
+                                    any_section=False)
+    months = tally.spread([t.month])[0]
+    acts = tally.spread([t[BREAKDOWN_BITS[d][0]] for d in ACTS])[0]
+    one_pair = sa.case((sa.and_(t.victim_group_bits.bitwise_and(t.victim_group_bits - 1) == 0,
+                                t.gender_bits.bitwise_and(t.gender_bits - 1) == 0), 1), else_=0)
+    people = tally.spread([*(t[BREAKDOWN_BITS[d][0]] for d in PEOPLE), one_pair], [t.victim_count])[0]
+    persons = tally.spread([Victim.group, Victim.gender], [Victim.count], join=Victim, where=one_pair == 0)[0]
     sections = []
     for i, spec in enumerate(tally.specs):
         n, indigenous, *sums = _sum_by(regions[i], lambda key: ()).get((), [0] * (3 + len(TOTALS)))
@@ -151,7 +149,7 @@ def _persons(people: dict[tuple, list[int]], joined: dict[tuple[str, str], list[
     """Persons per (victim group, gender). Incidents whose victims share one group and one
     gender (about half) need no victim row: all their victims are that pair. The victims rows
     (`joined`) are read for the rest only."""
-    result = defaultdict(int, {pair: n for pair, (n,) in joined.items()})
+    result = defaultdict(int, {pair: n for pair, (_, n) in joined.items()})
     for (groups, genders, _, one_pair), (_, n) in people.items():
         if one_pair and groups and genders:
             result[VICTIM_GROUP_BITS.only(groups), GENDER_BITS.only(genders)] += n

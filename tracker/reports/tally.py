@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..facts import FACT_COLUMNS, in_section
+from ..grouping import sums_by
 from ..models import Incident
 from .sections import SectionSpec
 
@@ -68,31 +69,26 @@ class Tally:
     def section(self, spec: SectionSpec) -> sa.ColumnElement[bool]:
         return self.table.c.sections.bitwise_and(1 << self.specs.index(spec)) != 0
 
-    def spread(self, keys, aggregates, any_section: bool = True, join=None,
+    def spread(self, keys, values=(), any_section: bool = True, join=None,
                where: sa.ColumnElement[bool] | None = None) -> tuple[list[dict], list[int]]:
-        """GROUP BY `keys` and the sections. Returns, per section (in spec order), key → the
-        aggregates summed over its section combinations; and the aggregates summed over every
-        row (with `any_section=False`, incidents in no section included).
-        `join`: a child model (victims, …) whose rows are grouped instead of the incidents;
+        """Rows and sums of `values` per `keys` and sections (tracker/grouping.py). Returns,
+        per section (in spec order), key → [rows, *sums] over the section combinations that
+        include it; and [rows, *sums] over every row (with `any_section=False`, incidents in
+        no section included).
+        `join`: a child model (victims, …) whose rows are counted instead of the incidents;
         `where`: a condition on the copy's rows."""
         sections = self.table.c.sections
-        stmt = sa.select(*keys, sections, *aggregates)
-        if join is None:
-            stmt = stmt.select_from(self.table)
-        else:
-            stmt = stmt.select_from(join).join(self.table, self.table.c.id == join.incident_id)
-        if any_section:
-            stmt = stmt.where(sections != 0)
-        if where is not None:
-            stmt = stmt.where(where)
-        result = [defaultdict(lambda: [0] * len(aggregates)) for _ in self.specs]
-        overall = [0] * len(aggregates)
+        source = self.table if join is None else sa.join(join.__table__, self.table,
+                                                          self.table.c.id == join.incident_id)
+        conditions = [*([sections != 0] if any_section else []), *([where] if where is not None else [])]
+        result = [defaultdict(lambda: [0] * (1 + len(values))) for _ in self.specs]
+        overall = [0] * (1 + len(values))
         k = len(keys)
-        for row in db.session.execute(stmt.group_by(*keys, sections)):
+        for row in sums_by([*keys, sections], values, conditions, source):
             key = row[0] if k == 1 else tuple(row[:k])
-            values = [int(v or 0) for v in row[k + 1:]]
-            overall = [a + b for a, b in zip(overall, values)]
+            sums = [int(v or 0) for v in row[k + 1:]]
+            overall = [a + b for a, b in zip(overall, sums)]
             for i, per_key in enumerate(result):
                 if row[k] >> i & 1:
-                    per_key[key] = [a + b for a, b in zip(per_key[key], values)]
+                    per_key[key] = [a + b for a, b in zip(per_key[key], sums)]
         return result, overall
