@@ -26,6 +26,7 @@ from ..incidents.data import SCALAR_FIELDS, IncidentData, PerpetratorData, Sourc
 from ..maps.generalise import region_placer, shown_region
 from ..models import Event, Incident, IncidentViolation, Perpetrator, Source, Victim
 from ..security import exact_location_clause, identities_clause, visible_incidents_clause
+from ..sqlite_settings import unmapped
 from .csv_format import CsvIncident
 from .formats import FORMATS
 
@@ -93,17 +94,18 @@ def export_rows(f: IncidentFilter, reader=SYSTEM) -> Iterator[CsvIncident]:
             .order_by(Incident.date, Incident.ref)
             .execution_options(yield_per=BATCH_SIZE))
     place_of = None if reader is SYSTEM else region_placer(reader)
-    for batch in db.session.connection().execute(stmt).partitions():  # Core rows: no ORM work per row
-        children = _Children([r.id for r in batch])
-        for r in batch:
-            data = IncidentData(**{name: getattr(r, name) for name in SCALAR_FIELDS}, event=r.event or "",
-                                violations=children.violations[r.id], victims=children.victims[r.id],
-                                perpetrators=children.perpetrators[r.id], sources=children.sources[r.id])
-            if not r.identities:
-                data = _without_identities(data)
-            if not r.exact:
-                data = _generalised(data, place_of, public=reader is None)
-            yield CsvIncident(data=data, ref=r.ref, status=r.status)
+    with unmapped(db.session):
+        for batch in db.session.connection().execute(stmt).partitions():  # Core rows: no ORM work per row
+            children = _Children([r.id for r in batch])
+            for r in batch:
+                data = IncidentData(**{name: getattr(r, name) for name in SCALAR_FIELDS}, event=r.event or "",
+                                    violations=children.violations[r.id], victims=children.victims[r.id],
+                                    perpetrators=children.perpetrators[r.id], sources=children.sources[r.id])
+                if not r.identities:
+                    data = _without_identities(data)
+                if not r.exact:
+                    data = _generalised(data, place_of, public=reader is None)
+                yield CsvIncident(data=data, ref=r.ref, status=r.status)
 
 
 def _without_identities(d: IncidentData) -> IncidentData:
