@@ -6,11 +6,9 @@ import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
-from ..extensions import db
 from ..facts import VIOLATION_BITS
 from ..filters import IncidentFilter
+from ..grouping import sums_by
 from ..i18n import term_label
 from ..models import Incident
 from ..regions.names import name_key
@@ -42,12 +40,8 @@ def region_features(filters: IncidentFilter, user, level: str, public: bool) -> 
     column = getattr(Incident, level)
     conditions = [*reader_conditions(filters, reader), region_shown_clause(reader, level), column != ""]
     figures: dict[str, RegionFigures] = {}
-    # One scan, no join: the violations come from each incident's stored bit set. The bit set
-    # leads the GROUP BY so that SQLite scans the table rather than walking the region index.
-    for bits, name, count, killed in db.session.execute(
-            sa.select(Incident.violation_bits, column, sa.func.count(),
-                      sa.func.coalesce(sa.func.sum(Incident.killed), 0))
-            .where(*conditions).group_by(Incident.violation_bits, column)):
+    # One scan, no join: the violations come from each incident's stored bit set.
+    for bits, name, count, killed in sums_by([Incident.violation_bits, column], [Incident.killed], conditions):
         region = figures.setdefault(name_key(name), RegionFigures())
         region.count += count
         region.killed += int(killed)

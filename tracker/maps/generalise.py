@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..filters import IncidentFilter
+from ..grouping import sums_by
 from ..models import Incident, Region
 from ..regions.names import name_key
 from ..regions.service import region_centroid
@@ -71,12 +72,10 @@ def generalised_places(conditions: Sequence[sa.ColumnElement[bool]], user) -> li
     columns = [Incident.admin1, Incident.admin2, Incident.admin3]
     if role_of(user) is None:
         columns.append(Incident.public_location)
-    # Not led by admin1: SQLite would then walk its admin1 index and read every row at random.
-    rows = db.session.execute(sa.select(sa.func.count(), *columns)
-                              .where(*conditions, sa.not_(placed_exactly(user))).group_by(*reversed(columns))).all()
+    rows = sums_by(columns, [], [*conditions, sa.not_(placed_exactly(user))])
     place_of = region_placer(user)
     merged: dict[tuple[float, float], Place] = {}
-    for count, admin1, admin2, admin3, *public_location in rows:
+    for admin1, admin2, admin3, *public_location, count in rows:
         found = place_of(public_location[0] if public_location else "", (admin1, admin2, admin3))
         if found is None:
             continue
