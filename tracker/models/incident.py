@@ -25,6 +25,9 @@ class Incident(db.Model):
     __tablename__ = "incidents"
     __table_args__ = (
         sa.Index("ix_incidents_status_date", "status", "date"),
+        # what the public and viewers see (published or cited, public or partners), by period:
+        # their counts read the index alone instead of every published row
+        sa.Index("ix_incidents_visibility_status_date", "visibility", "status", "date"),
         # region pages filter on region, status and period together (the report's default)
         sa.Index("ix_incidents_admin1_status_date", "admin1", "status", "date"),
         sa.Index("ix_incidents_admin2_status_date", "admin2", "status", "date"),
