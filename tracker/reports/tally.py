@@ -61,6 +61,12 @@ class Tally:
                            Incident.detained, *(getattr(Incident, name) for name in FACT_COLUMNS), sections
                            ).where(*self.conds)
         connection.execute(self.table.insert().from_select(list(self.table.c.keys()), select))
+        if connection.dialect.name == "postgresql":
+            # Statistics on the copy (a small sample: 20 ms at a million incidents), or the planner
+            # takes it for a few rows and sorts the victims join on disk to group it instead of
+            # hashing: twice the time.
+            connection.exec_driver_sql("SET LOCAL default_statistics_target = 10")
+            connection.exec_driver_sql(f"ANALYZE {self.table.name} (sections)")
         return self
 
     def __exit__(self, *exc) -> None:
