@@ -1,5 +1,6 @@
 """What the benchmarks share: throw-away databases (a SQLite file, a PostgreSQL schema),
 an app bound to one, and a plain-text table."""
+
 from __future__ import annotations
 
 import os
@@ -52,8 +53,7 @@ def fresh_database(kind: str, workdir: Path) -> Iterator[str]:
 def bench_app(url: str, workdir: Path):
     """An app on `url` with the schema created, inside its app context."""
     os.environ["TRACKER_INSTANCE_PATH"] = str(workdir / "instance")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-                      "TILE_URL": ""})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False, "TILE_URL": ""})
     with app.app_context():
         db.create_all()
         try:

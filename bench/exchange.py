@@ -15,6 +15,7 @@ starts) less the resident size at that moment (Linux only). Export goal: under 1
 The export and API measurements are functions taking the loaded database and returning their
 table rows; MEASUREMENTS lists them, and each prints its own table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,8 +72,11 @@ def naive_import(path: Path, rows: int) -> int:
         for number, cells in enumerate(islice(csv.DictReader(handle), rows), 1):
             row, _ = parse_row(cells, number + 1, today)
             d = row.data
-            incident = Incident(ref=allocate_refs(prefix, [d.date.year])[0], status=row.status,
-                                **{name: getattr(d, name) for name in SCALAR_FIELDS})
+            incident = Incident(
+                ref=allocate_refs(prefix, [d.date.year])[0],
+                status=row.status,
+                **{name: getattr(d, name) for name in SCALAR_FIELDS},
+            )
             if d.event:
                 incident.event = events.get(d.event) or events.setdefault(d.event, Event(name=d.event))
             incident.violations = [IncidentViolation(code=code) for code in d.violations]
@@ -96,11 +100,15 @@ IMPORTERS: dict[str, Callable[[Path, int], int]] = {
 def import_measurements(kind: str, workdir: Path, path: Path, rows: int, naive_rows: int) -> list[list]:
     """Each importer on an empty database of `kind`: the set-based one on the whole file of
     `rows` rows, the naive one on its first `naive_rows`."""
-    measured = [(label, *_in_fresh_process(_import, kind, workdir, label, path, count))
-                for label, count in zip(IMPORTERS, (rows, naive_rows))]
+    measured = [
+        (label, *_in_fresh_process(_import, kind, workdir, label, path, count))
+        for label, count in zip(IMPORTERS, (rows, naive_rows))
+    ]
     naive_rate = measured[-1][1] / measured[-1][2]
-    return [[kind, label, done, seconds, done / seconds, done / seconds / naive_rate, growth / 2**20]
-            for label, done, seconds, growth in measured]
+    return [
+        [kind, label, done, seconds, done / seconds, done / seconds / naive_rate, growth / 2**20]
+        for label, done, seconds, growth in measured
+    ]
 
 
 def _import(kind: str, workdir: Path, label: str, path: Path, rows: int) -> tuple[int, float, int]:
@@ -175,8 +183,10 @@ def api_measurements(kind: str, url: str, workdir: Path) -> list[list]:
         token = issue_token(reviewer, "bench").plaintext
         client = app.test_client()
         table = []
-        for caller, user, headers in (("reviewer", reviewer, {"Authorization": f"Bearer {token}"}),
-                                      ("anonymous", None, {})):
+        for caller, user, headers in (
+            ("reviewer", reviewer, {"Authorization": f"Bearer {token}"}),
+            ("anonymous", None, {}),
+        ):
             for label, (query, fraction) in API_PAGES.items():
                 filters, _errors = parse_filters(MultiDict(parse_qsl(query)))
                 listed = filtered_incidents(filters, user)
@@ -184,9 +194,16 @@ def api_measurements(kind: str, url: str, workdir: Path) -> list[list]:
                 depth = min(int(total * fraction), max(total - API_PAGE, 0))
                 path = f"/api/v1/incidents?{query}&limit={API_PAGE}" + _cursor_at(listed, depth)
                 offset_page = listed.options(selectinload(Incident.violations)).offset(depth).limit(API_PAGE)
-                table.append([kind, caller, label, depth,
-                              _median_ms(lambda: _get_ok(client, path, headers)),
-                              _median_ms(lambda: db.session.scalars(offset_page).all())])
+                table.append(
+                    [
+                        kind,
+                        caller,
+                        label,
+                        depth,
+                        _median_ms(lambda: _get_ok(client, path, headers)),
+                        _median_ms(lambda: db.session.scalars(offset_page).all()),
+                    ]
+                )
         return table
 
 
@@ -194,8 +211,9 @@ def _cursor_at(listed: sa.Select, depth: int) -> str:
     """`&cursor=…` that starts a page after the first `depth` incidents of `listed` (newest first)."""
     if depth == 0:
         return ""
-    day, incident_id = db.session.execute(listed.with_only_columns(Incident.date, Incident.id)
-                                          .offset(depth - 1).limit(1)).one()
+    day, incident_id = db.session.execute(
+        listed.with_only_columns(Incident.date, Incident.id).offset(depth - 1).limit(1)
+    ).one()
     return f"&cursor={Cursor('date_desc', day, incident_id).encode()}"
 
 
@@ -243,8 +261,10 @@ def main() -> None:
                 for table, (title, _headers, measure) in zip(tables, MEASUREMENTS):
                     print(f"{kind}: {title.lower()}")
                     table += measure(kind, url, workdir)
-    print(f"\nImport into an empty database ({import_rows:,} demo rows; the naive importer: the first "
-          f"{naive_rows:,}), each in a fresh process")
+    print(
+        f"\nImport into an empty database ({import_rows:,} demo rows; the naive importer: the first "
+        f"{naive_rows:,}), each in a fresh process"
+    )
     print_table(IMPORT_HEADERS, imports)
     for table, (title, headers, _measure) in zip(tables, MEASUREMENTS):
         print(f"\n{title} ({args.rows:,} demo incidents)")

@@ -8,6 +8,7 @@ The demo incidents are loaded with the set-based importer; the pages are request
 the Flask test client by a logged-in reviewer (who sees every incident). Each time is the
 median of 7 requests after one warm-up request.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -16,6 +16,7 @@ data-state="loaded": the median of 5 loads after one warm-up, each in a new brow
 (an empty HTTP cache, so every script and the data are fetched again). Requests to any other
 host are blocked and counted. Goal: ≤ 2 s at 100k.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,9 +85,13 @@ def request_times(app) -> dict[str, tuple[float, int]]:
 def naive_folium(rows: int) -> tuple[float, int]:
     """Milliseconds and bytes of a folium map with one Marker (and popup) per incident."""
     import folium
+
     started = time.perf_counter()
-    incidents = db.session.execute(sa.select(Incident.latitude, Incident.longitude, Incident.title)
-                                   .where(Incident.latitude.is_not(None)).limit(rows)).all()
+    incidents = db.session.execute(
+        sa.select(Incident.latitude, Incident.longitude, Incident.title)
+        .where(Incident.latitude.is_not(None))
+        .limit(rows)
+    ).all()
     fmap = folium.Map(location=[-9.19, -75.02], zoom_start=5)
     for lat, lon, title in incidents:
         folium.Marker([lat, lon], popup=title).add_to(fmap)
@@ -140,8 +145,9 @@ class Visits:
 
     @contextmanager
     def context(self, storage_state=None):
-        context = self.browser.new_context(base_url=self.base_url, storage_state=storage_state,
-                                           viewport={"width": 1280, "height": 900})
+        context = self.browser.new_context(
+            base_url=self.base_url, storage_state=storage_state, viewport={"width": 1280, "height": 900}
+        )
         context.set_default_timeout(TIMEOUT_MS)
         context.route(FOREIGN, self.block)
         try:
@@ -211,16 +217,20 @@ def main() -> None:
                 rendered.append((kind, *browser_rows))
     print(f"\n{args.rows:,} incidents; median of {REPEAT} requests (naive folium: one run)")
     labels = list(results[0])
-    print_table(["request", *columns],
-                [[label, *(value for r in results for value in (r[label][0], r[label][1] / 1024))]
-                 for label in labels])
+    print_table(
+        ["request", *columns],
+        [[label, *(value for r in results for value in (r[label][0], r[label][1] / 1024))] for label in labels],
+    )
     if rendered:
-        print(f"\nChromium, {args.rows:,} incidents: page.goto until the layer has rendered, median of "
-              f"{REPEAT} loads, each in a new context (empty HTTP cache)")
-        print_table(["database", "page", "layer", "median ms", f"goal ≤ {RENDER_GOAL_MS:,} ms"],
-                    [[kind, *row] for kind, rows, _ in rendered for row in rows])
-        print("requests blocked (not to 127.0.0.1): "
-              + ", ".join(f"{kind} {blocked}" for kind, _, blocked in rendered))
+        print(
+            f"\nChromium, {args.rows:,} incidents: page.goto until the layer has rendered, median of "
+            f"{REPEAT} loads, each in a new context (empty HTTP cache)"
+        )
+        print_table(
+            ["database", "page", "layer", "median ms", f"goal ≤ {RENDER_GOAL_MS:,} ms"],
+            [[kind, *row] for kind, rows, _ in rendered for row in rows],
+        )
+        print("requests blocked (not to 127.0.0.1): " + ", ".join(f"{kind} {blocked}" for kind, _, blocked in rendered))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ The demo incidents (2022–2025) are loaded with the set-based importer. Both wa
 four sections' totals and breakdowns for the same periods; the baseline's figures are checked
 against the report's. Each time is the median of --repeat runs after one warm-up run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,13 +47,17 @@ def pandas_report(start: date, end: date) -> dict[str, dict]:
     """The baseline: read the rows, then filter and group in pandas; the same figures as the
     report's totals and breakdowns."""
     engine = db.engine
-    incidents = pd.read_sql("SELECT id, date, status, admin1, admin2, killed, injured, detained FROM incidents", engine,
-                            parse_dates=["date"])
+    incidents = pd.read_sql(
+        "SELECT id, date, status, admin1, admin2, killed, injured, detained FROM incidents",
+        engine,
+        parse_dates=["date"],
+    )
     violations = pd.read_sql("SELECT incident_id, code FROM incident_violations", engine)
     victims = pd.read_sql('SELECT incident_id, "group", gender, count FROM victims', engine)
     perpetrators = pd.read_sql("SELECT incident_id, type FROM perpetrators", engine)
-    cited = incidents[incidents.status.isin(REPORTABLE_STATUSES)
-                      & incidents.date.between(pd.Timestamp(start), pd.Timestamp(end))]
+    cited = incidents[
+        incidents.status.isin(REPORTABLE_STATUSES) & incidents.date.between(pd.Timestamp(start), pd.Timestamp(end))
+    ]
     result = {}
     for section in SECTIONS:
         codes = [t.code for t in section.codes]
@@ -63,24 +68,31 @@ def pandas_report(start: date, end: date) -> dict[str, dict]:
             ids &= set(people.incident_id)
         chosen = cited[cited.id.isin(ids)]
         result[section.key] = {
-            "total": {"incidents": len(chosen), **_counts(chosen[["killed", "injured", "detained"]].sum()),
-                      "victims": int(people["count"].sum())},
-            "violation": _counts(violations[violations.incident_id.isin(ids) & violations.code.isin(codes)]
-                                 .groupby("code").size()),
+            "total": {
+                "incidents": len(chosen),
+                **_counts(chosen[["killed", "injured", "detained"]].sum()),
+                "victims": int(people["count"].sum()),
+            },
+            "violation": _counts(
+                violations[violations.incident_id.isin(ids) & violations.code.isin(codes)].groupby("code").size()
+            ),
             "victim_group": _counts(people.groupby("group").incident_id.nunique()),
             "gender": _counts(people.groupby("gender").incident_id.nunique()),
             "admin1": _counts(chosen.groupby("admin1").size()),
             "admin2": _counts(chosen.groupby("admin2").size()),
             "month": _counts(chosen.groupby(chosen.date.dt.to_period("M")).size()),
-            "perpetrator": _counts(perpetrators[perpetrators.incident_id.isin(ids)].groupby("type")
-                                   .incident_id.nunique()),
+            "perpetrator": _counts(
+                perpetrators[perpetrators.incident_id.isin(ids)].groupby("type").incident_id.nunique()
+            ),
         }
     return result
 
 
 def sql_figures(report) -> dict[str, dict]:
-    return {s.key: {"total": s.totals, **{d: {r.key: r.count for r in rows} for d, rows in s.breakdowns.items()}}
-            for s in report.sections}
+    return {
+        s.key: {"total": s.totals, **{d: {r.key: r.count for r in rows} for d, rows in s.breakdowns.items()}}
+        for s in report.sections
+    }
 
 
 def measure(kind: str, workdir: Path, csv_path: Path, repeat: int) -> list[list]:
@@ -105,8 +117,10 @@ def main() -> None:
         for kind in databases():
             print(f"{kind}: loading and timing")
             table += measure(kind, workdir, csv_path, args.repeat)
-    print(f"\n{args.rows:,} incidents in the database; median of {args.repeat} runs, milliseconds "
-          "(goal: ≤ 300 ms at 100k, ≤ 3 s at 1M)")
+    print(
+        f"\n{args.rows:,} incidents in the database; median of {args.repeat} runs, milliseconds "
+        "(goal: ≤ 300 ms at 100k, ≤ 3 s at 1M)"
+    )
     print_table(["database", "period", "incidents counted", "SQL report ms", "pandas ms", "pandas / SQL"], table)
 
 

@@ -4,6 +4,7 @@ metadata come from `tracker.create_app`, so migrations target whatever database 
 SQLite cannot ALTER most things in place, so revisions are rendered and run in batch mode
 there; the same revision files then work on PostgreSQL unchanged.
 """
+
 import logging
 from logging.config import fileConfig
 
@@ -31,8 +32,7 @@ def get_metadata():
     return target_db.metadata
 
 
-config.set_main_option(
-    "sqlalchemy.url", get_engine().url.render_as_string(hide_password=False).replace("%", "%%"))
+config.set_main_option("sqlalchemy.url", get_engine().url.render_as_string(hide_password=False).replace("%", "%%"))
 
 
 def run_migrations_offline():

@@ -1,6 +1,7 @@
 """Copy the browser libraries installed by `npm ci` into static/vendor/, where the app serves
 them itself (no CDN). Run by `make vendor`; add a line to VENDOR_FILES to ship another file.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -19,13 +20,10 @@ VENDOR_FILES = [
     ("leaflet/dist/leaflet.css", "leaflet/leaflet.css"),
     ("leaflet/dist/images/*", "leaflet/images/"),
     ("leaflet/LICENSE", "leaflet/LICENSE"),
-    ("leaflet.markercluster/dist/leaflet.markercluster.js",
-     "leaflet.markercluster/leaflet.markercluster.js"),
-    ("leaflet.markercluster/dist/leaflet.markercluster.js.map",
-     "leaflet.markercluster/leaflet.markercluster.js.map"),
+    ("leaflet.markercluster/dist/leaflet.markercluster.js", "leaflet.markercluster/leaflet.markercluster.js"),
+    ("leaflet.markercluster/dist/leaflet.markercluster.js.map", "leaflet.markercluster/leaflet.markercluster.js.map"),
     ("leaflet.markercluster/dist/MarkerCluster.css", "leaflet.markercluster/MarkerCluster.css"),
-    ("leaflet.markercluster/dist/MarkerCluster.Default.css",
-     "leaflet.markercluster/MarkerCluster.Default.css"),
+    ("leaflet.markercluster/dist/MarkerCluster.Default.css", "leaflet.markercluster/MarkerCluster.Default.css"),
     ("leaflet.markercluster/MIT-LICENCE.txt", "leaflet.markercluster/MIT-LICENCE.txt"),
     ("leaflet.heat/dist/leaflet-heat.js", "leaflet.heat/leaflet-heat.js"),
     ("leaflet.heat/LICENSE", "leaflet.heat/LICENSE"),
@@ -50,8 +48,7 @@ def install() -> int:
             sources, targets = [NODE_MODULES / source], [VENDOR / destination]
         for src, dst in zip(sources, targets):
             if not src.is_file():
-                print(f"missing node_modules/{source}: is package-lock.json up to date?",
-                      file=sys.stderr)
+                print(f"missing node_modules/{source}: is package-lock.json up to date?", file=sys.stderr)
                 return 1
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)

@@ -4,6 +4,7 @@ PostgreSQL comes from TRACKER_TEST_POSTGRES_URL; each test gets a schema of its 
 dropped afterwards. When PostgreSQL (or Chromium, see browser tests) is missing the test is
 skipped, unless TRACKER_REQUIRE_ALL=1 (CI), where it fails instead.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import refresh as refresh_locale
 
 from tests.support import PASSWORD, PG_URL, ROLES, SHARED_GEO, Auth, make_app, missing, schema_created
+
 
 @pytest.fixture(scope="session")
 def pg_engine():
@@ -72,8 +74,8 @@ def runner(app):
 def users(app):
     """One account per role, all with the password PASSWORD."""
     from tracker.auth.service import create_user
-    return {role: create_user(f"{role}@example.org", role, PASSWORD, name=role.title())
-            for role in ROLES}
+
+    return {role: create_user(f"{role}@example.org", role, PASSWORD, name=role.title()) for role in ROLES}
 
 
 @pytest.fixture

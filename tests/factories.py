@@ -1,4 +1,5 @@
 """Builders for test incidents: complete, valid data with fictional people, overridable."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,15 +14,29 @@ def incident_data(**overrides) -> IncidentData:
         description="Persona ficticia recibió amenazas tras denunciar minería ilegal.",
         date=date(2024, 5, 10),
         place="Puerto Maldonado",
-        latitude=-12.5933, longitude=-69.1891,
+        latitude=-12.5933,
+        longitude=-69.1891,
         violations=["threat"],
-        victims=[VictimData(group="environmental_defender", gender="female", name="Rosa Ficticia",
-                            organisation="Asociación Ficticia del Bosque", woman_defender=True)],
+        victims=[
+            VictimData(
+                group="environmental_defender",
+                gender="female",
+                name="Rosa Ficticia",
+                organisation="Asociación Ficticia del Bosque",
+                woman_defender=True,
+            )
+        ],
         perpetrators=[PerpetratorData(type="illegal_mining")],
-        sources=[SourceData(kind="media", title="Nota", url="https://example.org/nota", reliability="B"),
-                 SourceData(kind="testimony", title="Testimonio reservado", confidential=True)],
-        killed=0, injured=None, detained=None,
-        confidence="likely", visibility="internal", public_location="admin1",
+        sources=[
+            SourceData(kind="media", title="Nota", url="https://example.org/nota", reliability="B"),
+            SourceData(kind="testimony", title="Testimonio reservado", confidential=True),
+        ],
+        killed=0,
+        injured=None,
+        detained=None,
+        confidence="likely",
+        visibility="internal",
+        public_location="admin1",
     )
     values.update(overrides)
     return IncidentData(**values)
@@ -29,8 +44,11 @@ def incident_data(**overrides) -> IncidentData:
 
 def form_fields(data: IncidentData, **extra) -> dict:
     """The POST body the incident form sends for `data`."""
-    fields = {name: "" if value is None else str(value) for name, value in vars(data).items()
-              if not isinstance(value, list) and not isinstance(value, bool)}
+    fields = {
+        name: "" if value is None else str(value)
+        for name, value in vars(data).items()
+        if not isinstance(value, list) and not isinstance(value, bool)
+    }
     fields["date"] = data.date.isoformat()
     fields["violations"] = list(data.violations)
     for prefix, rows in (("victims", data.victims), ("perpetrators", data.perpetrators), ("sources", data.sources)):

@@ -1,4 +1,5 @@
 """Helpers shared by the test modules and their conftest files (importable, unlike conftest)."""
+
 from __future__ import annotations
 
 import os
@@ -44,6 +45,7 @@ def import_departments() -> int:
     """The department layer alone: enough for a choropleth, and quick to import."""
     from tracker.exchange.demo import BOUNDARY_LAYERS
     from tracker.regions.service import import_boundaries
+
     name, level, name_field, code_field = BOUNDARY_LAYERS[0]
     return import_boundaries(SHARED_GEO / name, level, name_field, code_field)
 

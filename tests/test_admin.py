@@ -1,4 +1,5 @@
 """Admins manage users and roles, on the web and with `tracker create-user`; the audit log."""
+
 import sqlalchemy as sa
 
 from tracker.extensions import db
@@ -7,8 +8,10 @@ from tracker.models import AuditEntry, User
 
 def test_admin_creates_a_user_on_the_web(client, auth):
     auth.login("admin")
-    response = client.post("/admin/users", data={"email": "Nueva@Example.org", "name": "Nueva", "role": "monitor",
-                                                 "password": "a-long-password"})
+    response = client.post(
+        "/admin/users",
+        data={"email": "Nueva@Example.org", "name": "Nueva", "role": "monitor", "password": "a-long-password"},
+    )
     assert response.status_code == 302
     user = db.session.scalar(sa.select(User).where(User.email == "nueva@example.org"))
     assert user.role == "monitor"
@@ -40,7 +43,9 @@ def test_admin_cannot_deactivate_themselves(client, auth, users):
 
 
 def test_create_user_command(runner):
-    result = runner.invoke(args=["create-user", "cli@example.org", "--role", "reviewer", "--password", "cli-password-1"])
+    result = runner.invoke(
+        args=["create-user", "cli@example.org", "--role", "reviewer", "--password", "cli-password-1"]
+    )
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(User.role).where(User.email == "cli@example.org")) == "reviewer"
     again = runner.invoke(args=["create-user", "cli@example.org", "--role", "reviewer", "--password", "cli-password-1"])

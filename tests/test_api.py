@@ -1,5 +1,6 @@
 """The JSON API: pages that stay right while incidents arrive, the list's filters, what each
 caller may see, tokens, and errors that are always JSON. Runs on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import json
@@ -66,6 +67,7 @@ def published(users, **overrides) -> Incident:
 
 # --- pages -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("sort", ["date_desc", "date_asc"])
 def test_pages_list_every_incident_once_while_new_ones_arrive(client, users, tokens, sort):
     load_demo(230)
@@ -93,8 +95,17 @@ def test_pages_are_in_date_order_and_link_to_the_next(client, tokens):
     assert f"cursor={first['next_cursor']}" in first["next"]
 
 
-@pytest.mark.parametrize("cursor", ["zzz", "bm90IGpzb24", Cursor("date_desc", date(2024, 1, 1), 0).encode(),
-                                    Cursor("date_asc", date(2024, 1, 1), 5).encode(), "W10", "%00"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "zzz",
+        "bm90IGpzb24",
+        Cursor("date_desc", date(2024, 1, 1), 0).encode(),
+        Cursor("date_asc", date(2024, 1, 1), 5).encode(),
+        "W10",
+        "%00",
+    ],
+)
 def test_a_bad_cursor_is_refused_with_a_message(client, cursor):
     response = client.get(f"/api/v1/incidents?cursor={cursor}")
     assert response.status_code == 400 and response.is_json
@@ -141,10 +152,13 @@ def test_invalid_filters_are_refused_with_every_message(client):
     assert response.json["message"] == "Some parameters cannot be used."
     assert response.json["details"] == [
         "'2024-13-01' is not a date in the form YYYY-MM-DD (from).",
-        "Unknown value '1.9' for section.", "Unknown value 'thret' for violation."]
+        "Unknown value '1.9' for section.",
+        "Unknown value 'thret' for violation.",
+    ]
 
 
 # --- who sees what -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def privacy_cases(users):
@@ -153,8 +167,15 @@ def privacy_cases(users):
     import_departments()
     cases = {
         "department": published(users, visibility="public", public_location="admin1"),
-        "exact": published(users, visibility="public", public_location="exact", title="Exacto",
-                           latitude=-11.1111, longitude=-75.2222, place="Plaza pública"),
+        "exact": published(
+            users,
+            visibility="public",
+            public_location="exact",
+            title="Exacto",
+            latitude=-11.1111,
+            longitude=-75.2222,
+            place="Plaza pública",
+        ),
         "hidden": published(users, visibility="public", public_location="hidden", title="Oculto"),
         "partners": published(users, visibility="partners"),
         "internal": published(users, visibility="internal"),
@@ -175,17 +196,29 @@ def test_anonymous_callers_see_public_incidents_without_restricted_fields(client
     for secret in (VICTIM_NAME, ORGANISATION, CONFIDENTIAL_SOURCE, *EXACT, "Tambopata"):
         assert secret not in text
     department = items[cases["department"].ref]["location"]
-    assert (department["precision"], department["admin1"], department["admin2"], department["place"]) == \
-        ("admin1", "Madre de Dios", "", "")
+    assert (department["precision"], department["admin1"], department["admin2"], department["place"]) == (
+        "admin1",
+        "Madre de Dios",
+        "",
+        "",
+    )
     assert department["latitude"] is not None and round(department["latitude"], 4) != -12.5933
     assert items[cases["exact"].ref]["location"] == {
-        "country": "PE", "admin1": cases["exact"].admin1, "admin2": cases["exact"].admin2,
-        "admin3": cases["exact"].admin3, "place": "Plaza pública", "latitude": -11.1111, "longitude": -75.2222,
-        "precision": "exact", "geo_precision": "exact"}
+        "country": "PE",
+        "admin1": cases["exact"].admin1,
+        "admin2": cases["exact"].admin2,
+        "admin3": cases["exact"].admin3,
+        "place": "Plaza pública",
+        "latitude": -11.1111,
+        "longitude": -75.2222,
+        "precision": "exact",
+        "geo_precision": "exact",
+    }
     hidden = items[cases["hidden"].ref]["location"]
     assert hidden["latitude"] is None and hidden["admin1"] == "" and hidden["precision"] is None
-    assert all(item["access"] == {"identities": False, "exact_location": k == cases["exact"].ref}
-               for k, item in items.items())
+    assert all(
+        item["access"] == {"identities": False, "exact_location": k == cases["exact"].ref} for k, item in items.items()
+    )
     for name in ("partners", "internal", "verified"):
         assert api(client, f"/incidents/{cases[name].ref}").status_code == 404
 
@@ -226,6 +259,7 @@ def test_the_api_ignores_the_browser_session(client, auth, users):
 
 # --- stats ---------------------------------------------------------------------------------------
 
+
 def test_stats_are_the_report_figures(client, users, tokens):
     build_scenario(users["monitor"], users["reviewer"])
     response = api(client, f"/stats?from={PERIOD[0]}&to={PERIOD[1]}&admin1=Puno&admin1=Lima", tokens["author"])
@@ -233,14 +267,18 @@ def test_stats_are_the_report_figures(client, users, tokens):
     filters, _ = parse_filters(MultiDict([("admin1", "Puno"), ("admin1", "Lima")]))
     report = build_report(*PERIOD, filters, users["author"])
     body = response.json
-    assert (body["incidents"], body["sources"], body["statuses"]) == (report.incidents, report.sources,
-                                                                      ["verified", "published"])
+    assert (body["incidents"], body["sources"], body["statuses"]) == (
+        report.incidents,
+        report.sources,
+        ["verified", "published"],
+    )
     assert [s["key"] for s in body["sections"]] == [s.key for s in report.sections]
     for got, section in zip(body["sections"], report.sections):
         assert got["totals"] == section.totals
         for dimension, rows in section.breakdowns.items():
-            assert [(r["key"], r["count"], r["persons"]) for r in got["breakdowns"][dimension]] == \
-                [(r.key, r.count, r.persons) for r in rows]
+            assert [(r["key"], r["count"], r["persons"]) for r in got["breakdowns"][dimension]] == [
+                (r.key, r.count, r.persons) for r in rows
+            ]
     protection = body["sections"][-1]
     assert protection["killing_incidents"] == report.section("protection").killing_incidents
     assert all(k["names"] is None for k in protection["killings"])  # authors do not see names
@@ -255,6 +293,7 @@ def test_stats_need_a_report_reader(client, tokens):
 
 
 # --- tokens --------------------------------------------------------------------------------------
+
 
 def test_a_revoked_token_gets_a_json_401(client, users):
     issued = issue_token(users["viewer"], "partner dashboard")
@@ -332,10 +371,17 @@ def test_an_admin_makes_a_token_for_a_partner_account(client, auth, users):
 
 # --- errors ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("method,path,status", [
-    ("get", "/api/v1/nowhere", 404), ("get", "/api/v2/incidents", 404), ("get", "/api/v1/incidents/PE-0000-00000", 404),
-    ("post", "/api/v1/incidents", 405), ("delete", "/api/v1/incidents/PE-2024-00001", 405),
-])
+
+@pytest.mark.parametrize(
+    "method,path,status",
+    [
+        ("get", "/api/v1/nowhere", 404),
+        ("get", "/api/v2/incidents", 404),
+        ("get", "/api/v1/incidents/PE-0000-00000", 404),
+        ("post", "/api/v1/incidents", 405),
+        ("delete", "/api/v1/incidents/PE-2024-00001", 405),
+    ],
+)
 def test_errors_are_json_never_an_html_page_or_a_login_redirect(client, method, path, status):
     response = getattr(client, method)(path)
     assert response.status_code == status and response.is_json
@@ -345,6 +391,7 @@ def test_errors_are_json_never_an_html_page_or_a_login_redirect(client, method, 
 def test_an_unexpected_failure_is_a_json_500(client, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
+
     monkeypatch.setattr(views, "incident_page", broken)
     response = client.get("/api/v1/incidents")
     assert response.status_code == 500 and response.is_json

@@ -1,4 +1,5 @@
 """Logging in and out, deny-by-default routing, password storage, audit of logins."""
+
 import sqlalchemy as sa
 
 from tracker.extensions import db
@@ -56,8 +57,9 @@ def test_deactivated_user_cannot_log_in(client, users):
 
 
 def test_login_does_not_redirect_to_another_site(client, users):
-    response = client.post("/auth/login", data={"email": "monitor@example.org", "password": PASSWORD,
-                                                "next": "https://evil.example.com/"})
+    response = client.post(
+        "/auth/login", data={"email": "monitor@example.org", "password": PASSWORD, "next": "https://evil.example.com/"}
+    )
     assert response.location == "/"
 
 
@@ -92,6 +94,7 @@ def test_post_after_session_ended_returns_to_the_form(database_url, tmp_path, us
 
 def test_demo_style_address_can_log_in(client, app):
     from tracker.auth.service import create_user
+
     create_user("admin@demo.invalid", "admin", PASSWORD)
     client.post("/auth/login", data={"email": "admin@demo.invalid", "password": PASSWORD})
     assert client.get("/incidents/").status_code == 200

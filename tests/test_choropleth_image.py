@@ -1,5 +1,6 @@
 """Choropleth images (tracker/maps/choropleth_image.py): the map page's PNG/SVG download and
 the reports' map by department, drawn from the imported boundaries."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,14 @@ from PIL import Image
 
 from tracker.filters import IncidentFilter
 from tracker.maps.choropleth import region_features
-from tracker.maps.choropleth_image import (COLOURS, NO_INCIDENTS, class_breaks, class_colour, counted_regions,
-                                           period_text)
+from tracker.maps.choropleth_image import (
+    COLOURS,
+    NO_INCIDENTS,
+    class_breaks,
+    class_colour,
+    counted_regions,
+    period_text,
+)
 from tracker.reports.exports import export_report
 from tracker.reports.service import build_report
 
@@ -23,7 +30,7 @@ from tests.test_reports import EXPECTED
 
 YEAR = "from=2024-01-01&to=2024-12-31"
 LIMA, CUSCO, PUNO = (-12.1, -77.0), (-13.53, -71.97), (-15.5, -70.13)
-DARKEST = tuple(int(COLOURS[-1][i:i + 2], 16) for i in (1, 3, 5))
+DARKEST = tuple(int(COLOURS[-1][i : i + 2], 16) for i in (1, 3, 5))
 
 
 @pytest.fixture
@@ -36,10 +43,14 @@ def corpus(users, departments):
     """Lima 3, Cusco 1 for the public; a signed-in reviewer also counts a hidden, an internal
     and a verified (unpublished) incident."""
     public = dict(visibility="public", public_location="exact")
-    for point, spec in [(LIMA, public), (LIMA, public), (LIMA, public),
-                        (CUSCO, dict(visibility="public", public_location="admin1")),
-                        (PUNO, dict(visibility="public", public_location="hidden")),
-                        (LIMA, dict(visibility="internal", public_location="exact"))]:
+    for point, spec in [
+        (LIMA, public),
+        (LIMA, public),
+        (LIMA, public),
+        (CUSCO, dict(visibility="public", public_location="admin1")),
+        (PUNO, dict(visibility="public", public_location="hidden")),
+        (LIMA, dict(visibility="internal", public_location="exact")),
+    ]:
         record(users, latitude=point[0], longitude=point[1], **spec)
     record(users, status="verified", latitude=CUSCO[0], longitude=CUSCO[1], **public)
 
@@ -57,8 +68,14 @@ def darkest_pixels(image: Image.Image) -> int:
 
 def test_the_busiest_region_gets_the_darkest_colour():
     assert class_breaks(12) == [3, 5, 8, 10, 12]
-    assert [class_colour(n, class_breaks(12)) for n in (0, 1, 3, 4, 9, 12)] == \
-        [NO_INCIDENTS, COLOURS[0], COLOURS[0], COLOURS[1], COLOURS[3], COLOURS[4]]
+    assert [class_colour(n, class_breaks(12)) for n in (0, 1, 3, 4, 9, 12)] == [
+        NO_INCIDENTS,
+        COLOURS[0],
+        COLOURS[0],
+        COLOURS[1],
+        COLOURS[3],
+        COLOURS[4],
+    ]
     assert class_breaks(2) == [1, 2]  # few incidents: fewer classes, still ending at the darkest
     assert class_colour(2, [1, 2]) == COLOURS[-1] and class_colour(1, [1, 2]) == COLOURS[-2]
     assert class_breaks(0) == []
@@ -81,8 +98,15 @@ def test_map_download_draws_what_the_map_page_counts(client, auth, corpus):
     assert darkest_pixels(png_image(response.data)) > 1000  # Lima, the busiest department, is filled darkest
     svg = client.get(f"/map/choropleth.svg?{YEAR}&level=admin1")
     assert svg.mimetype == "image/svg+xml" and "<svg" in svg.text
-    for text in ("Incidents by department", "Period: January 1, 2024 to December 31, 2024.", "7 incidents on the map.",
-                 ">Incidents</text>", ">0</text>", ">4</text>", "Source: Civic space tracker, incidents of any status"):
+    for text in (
+        "Incidents by department",
+        "Period: January 1, 2024 to December 31, 2024.",
+        "7 incidents on the map.",
+        ">Incidents</text>",
+        ">0</text>",
+        ">4</text>",
+        "Source: Civic space tracker, incidents of any status",
+    ):
         assert text in svg.text, text
     provinces = client.get("/map/choropleth.svg?level=admin2")  # only departments are imported
     assert provinces.status_code == 404 and "No region boundaries are imported" in provinces.text
@@ -130,8 +154,12 @@ def test_report_sections_show_a_map_by_department(client, auth, scenario_mapped)
     protection = sum(EXPECTED["protection"]["admin1"].values())
     svg = client.get(f"/reports/chart/protection.svg?{YEAR}&kind=region")
     assert svg.mimetype == "image/svg+xml"
-    for text in ("Protection of human rights defenders: Department", f"{protection} incidents on the map.",
-                 "Period: January 1, 2024 to December 31, 2024.", "with status Verified, Published;"):
+    for text in (
+        "Protection of human rights defenders: Department",
+        f"{protection} incidents on the map.",
+        "Period: January 1, 2024 to December 31, 2024.",
+        "with status Verified, Published;",
+    ):
         assert text in svg.text, text
     png = client.get(f"/reports/chart/protection.png?{YEAR}&kind=region")
     assert darkest_pixels(png_image(png.data)) > 1000  # Loreto, five incidents

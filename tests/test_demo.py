@@ -1,4 +1,5 @@
 """Demo data: realistic patterns, a CSV that imports cleanly, and `demo-setup` for `make run`."""
+
 from __future__ import annotations
 
 import csv

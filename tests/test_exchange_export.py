@@ -2,6 +2,7 @@
 files read back by the tools partners use (openpyxl, geopandas, libhxl), what each role and
 the public get, formula cells neutralised, and the audit log. Runs on SQLite and PostgreSQL
 through the `app` fixture."""
+
 from __future__ import annotations
 
 import csv
@@ -33,7 +34,7 @@ VICTIM_NAME = "Rosa Ficticia"
 ORGANISATION = "Asociación Ficticia del Bosque"
 CONFIDENTIAL_TITLE = "Testimonio reservado"
 CONFIDENTIAL_URL = "https://secret.example.org/testimonio-42"
-SECRET_LAT, SECRET_LON = -12.345678, -76.543210   # in Lima department
+SECRET_LAT, SECRET_LON = -12.345678, -76.543210  # in Lima department
 PUBLIC_LAT, PUBLIC_LON = -12.1, -77.0
 SPREADSHEET_FORMATS = ("csv", "xlsx", "hxl")
 
@@ -41,25 +42,38 @@ SPREADSHEET_FORMATS = ("csv", "xlsx", "hxl")
 def record(users, status="verified", **overrides):
     """An incident by the monitor, taken by the reviewer up to `status`."""
     incident = submit_incident(incident_data(**overrides), users["monitor"])
-    for step in ("verified", "published")[:("verified", "published").index(status) + 1]:
+    for step in ("verified", "published")[: ("verified", "published").index(status) + 1]:
         change_status(incident, step, users["reviewer"], "ok")
     return incident
 
 
 def secrets(**overrides) -> dict:
     """A named victim and a confidential source with a web address."""
-    return dict(victims=[VictimData(group="environmental_defender", gender="female", name=VICTIM_NAME,
-                                    organisation=ORGANISATION)],
-                sources=[SourceData(kind="media", title="Nota", url="https://example.org/nota"),
-                         SourceData(kind="testimony", title=CONFIDENTIAL_TITLE, url=CONFIDENTIAL_URL,
-                                    confidential=True)], **overrides)
+    return dict(
+        victims=[
+            VictimData(group="environmental_defender", gender="female", name=VICTIM_NAME, organisation=ORGANISATION)
+        ],
+        sources=[
+            SourceData(kind="media", title="Nota", url="https://example.org/nota"),
+            SourceData(kind="testimony", title=CONFIDENTIAL_TITLE, url=CONFIDENTIAL_URL, confidential=True),
+        ],
+        **overrides,
+    )
 
 
 @pytest.fixture
 def partners_incident(users):
     """Verified, for partners: viewers list it, without names or its exact place."""
-    return record(users, title="Amenaza para socios", latitude=SECRET_LAT, longitude=SECRET_LON,
-                  place="Comunidad Reservada", visibility="partners", killed=2, **secrets())
+    return record(
+        users,
+        title="Amenaza para socios",
+        latitude=SECRET_LAT,
+        longitude=SECRET_LON,
+        place="Comunidad Reservada",
+        visibility="partners",
+        killed=2,
+        **secrets(),
+    )
 
 
 @pytest.fixture
@@ -68,17 +82,42 @@ def public_corpus(users):
     and some the public may not see at all. Department boundaries give the centroids."""
     import_departments()
     return {
-        "exact": record(users, "published", title="Caso público exacto", latitude=PUBLIC_LAT,
-                        longitude=PUBLIC_LON, visibility="public", public_location="exact"),
-        "generalised": record(users, "published", title="Caso generalizado", latitude=SECRET_LAT,
-                              longitude=SECRET_LON, place="Comunidad Reservada", admin1="Lima",
-                              admin2="Huarochirí", visibility="public", public_location="admin1", **secrets()),
-        "hidden": record(users, "published", title="Caso oculto", latitude=-15.111111, longitude=-70.222222,
-                         admin1="Puno", visibility="public", public_location="hidden"),
-        "partners": record(users, "published", title="Caso para socios", visibility="partners",
-                           public_location="exact"),
-        "verified": record(users, "verified", title="Caso verificado", visibility="public",
-                           public_location="exact"),
+        "exact": record(
+            users,
+            "published",
+            title="Caso público exacto",
+            latitude=PUBLIC_LAT,
+            longitude=PUBLIC_LON,
+            visibility="public",
+            public_location="exact",
+        ),
+        "generalised": record(
+            users,
+            "published",
+            title="Caso generalizado",
+            latitude=SECRET_LAT,
+            longitude=SECRET_LON,
+            place="Comunidad Reservada",
+            admin1="Lima",
+            admin2="Huarochirí",
+            visibility="public",
+            public_location="admin1",
+            **secrets(),
+        ),
+        "hidden": record(
+            users,
+            "published",
+            title="Caso oculto",
+            latitude=-15.111111,
+            longitude=-70.222222,
+            admin1="Puno",
+            visibility="public",
+            public_location="hidden",
+        ),
+        "partners": record(
+            users, "published", title="Caso para socios", visibility="partners", public_location="exact"
+        ),
+        "verified": record(users, "verified", title="Caso verificado", visibility="public", public_location="exact"),
     }
 
 
@@ -87,8 +126,9 @@ def text_of(fmt: str, data: bytes) -> str:
     if fmt != "xlsx":
         return data.decode()
     book = openpyxl.load_workbook(io.BytesIO(data))
-    return "\n".join(str(value) for sheet in book for row in sheet.iter_rows(values_only=True)
-                     for value in row if value is not None)
+    return "\n".join(
+        str(value) for sheet in book for row in sheet.iter_rows(values_only=True) for value in row if value is not None
+    )
 
 
 def download(client, fmt: str, query: str = "", public: bool = False) -> bytes:
@@ -116,6 +156,7 @@ def read_geojson(tmp_path, data: bytes) -> geopandas.GeoDataFrame:
 
 # --- the formats, from the command line ---------------------------------------------------
 
+
 def test_cli_writes_every_format_readable_by_partners_tools(runner, tmp_path, partners_incident, users):
     record(users, title="Segundo caso", latitude=-13.5, longitude=-71.9, killed=None)
     files = {}
@@ -137,7 +178,11 @@ def test_cli_writes_every_format_readable_by_partners_tools(runner, tmp_path, pa
     first, second = dict(zip(COLUMNS, first)), dict(zip(COLUMNS, second))
     assert first["date"] == datetime(2024, 5, 10) and sheet["D2"].is_date
     assert (first["latitude"], first["longitude"], first["killed"], second["killed"]) == (
-        SECRET_LAT, SECRET_LON, 2, None)
+        SECRET_LAT,
+        SECRET_LON,
+        2,
+        None,
+    )
     assert first["victim_names"] == VICTIM_NAME
 
     frame = read_geojson(tmp_path, files["geojson"].read_bytes())
@@ -152,12 +197,23 @@ def test_cli_writes_every_format_readable_by_partners_tools(runner, tmp_path, pa
     assert {"#event+id", "#date", "#adm1+name", "#geo+lat", "#geo+lon", "#affected+killed"} <= set(tags)
     first = next(iter(source))
     assert (first.get("#event+title"), first.get("#geo+lat"), first.get("#affected+killed")) == (
-        "Amenaza para socios", str(SECRET_LAT), "2")
+        "Amenaza para socios",
+        str(SECRET_LAT),
+        "2",
+    )
 
 
 def test_cli_acled_export_uses_acled_columns_and_codes(runner, tmp_path, users):
-    incident = record(users, title="Ataque", description="=1+1 testigos", latitude=SECRET_LAT, longitude=SECRET_LON,
-                      violations=["physical_assault"], killed=1, **secrets())
+    incident = record(
+        users,
+        title="Ataque",
+        description="=1+1 testigos",
+        latitude=SECRET_LAT,
+        longitude=SECRET_LON,
+        violations=["physical_assault"],
+        killed=1,
+        **secrets(),
+    )
     out = tmp_path / "acled.csv"
     result = runner.invoke(args=["export", "--format", "acled", "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -165,7 +221,10 @@ def test_cli_acled_export_uses_acled_columns_and_codes(runner, tmp_path, users):
     assert list(row) == list(acled.ACLED_COLUMNS)
     assert (row["event_id_cnty"], row["event_date"], row["fatalities"]) == (incident.ref, "2024-05-10", "1")
     assert (row["event_type"], row["sub_event_type"], row["actor1"]) == (
-        "Violence against civilians", "Attack", "Illegal Miners (Peru)")
+        "Violence against civilians",
+        "Attack",
+        "Illegal Miners (Peru)",
+    )
     assert (row["latitude"], row["longitude"]) == (str(SECRET_LAT), str(SECRET_LON))
     assert row["notes"] == "'=1+1 testigos"
 
@@ -189,10 +248,12 @@ def test_large_exports_stay_well_formed_across_pieces(app, users, tmp_path, monk
     book = openpyxl.load_workbook(io.BytesIO(exported("xlsx")))
     assert book.sheetnames == ["Incidents", "Incidents 2", "Incidents 3"]
     assert [row[1] for sheet in book for row in sheet.iter_rows(min_row=2, values_only=True)] == [
-        f"Caso {n}" for n in range(5)]
+        f"Caso {n}" for n in range(5)
+    ]
 
 
 # --- the formats, from the list -------------------------------------------------------------
+
 
 def test_list_offers_downloads_with_its_filters(client, auth, partners_incident):
     auth.login("reviewer")
@@ -202,8 +263,7 @@ def test_list_offers_downloads_with_its_filters(client, auth, partners_incident)
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
-def test_viewer_export_lacks_names_confidential_source_and_place_a_reviewer_gets(
-        client, auth, partners_incident, fmt):
+def test_viewer_export_lacks_names_confidential_source_and_place_a_reviewer_gets(client, auth, partners_incident, fmt):
     restricted = [CONFIDENTIAL_URL, "Comunidad Reservada", str(SECRET_LAT), str(SECRET_LON)]
     if fmt != "acled":  # ACLED has no columns for names
         restricted += [VICTIM_NAME, ORGANISATION, CONFIDENTIAL_TITLE]
@@ -217,8 +277,7 @@ def test_viewer_export_lacks_names_confidential_source_and_place_a_reviewer_gets
     assert [secret for secret in restricted if secret in partial] == []
 
 
-def test_viewer_geojson_has_no_point_without_boundaries_to_generalise_to(client, auth, tmp_path,
-                                                                         partners_incident):
+def test_viewer_geojson_has_no_point_without_boundaries_to_generalise_to(client, auth, tmp_path, partners_incident):
     auth.login("viewer")
     frame = read_geojson(tmp_path, download(client, "geojson"))
     assert len(frame) == 1 and frame.geometry[0] is None
@@ -242,15 +301,27 @@ def test_signed_in_export_needs_a_login(client, partners_incident):
 
 # --- the public export ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_public_export_has_only_published_public_incidents_and_no_exact_place(client, public_corpus, fmt):
     assert public_corpus["generalised"].admin2 == "Huarochirí"  # stored, so its absence below means something
     text = text_of(fmt, download(client, fmt, public=True))
     for shown in ("exact", "generalised", "hidden"):
         assert public_corpus[shown].ref in text
-    forbidden = [public_corpus["partners"].ref, public_corpus["verified"].ref, VICTIM_NAME, ORGANISATION,
-                 CONFIDENTIAL_TITLE, CONFIDENTIAL_URL, "Comunidad Reservada", "Huarochirí",
-                 f"{SECRET_LAT:.4f}", f"{SECRET_LON:.4f}", "-15.1111", "-70.2222"]
+    forbidden = [
+        public_corpus["partners"].ref,
+        public_corpus["verified"].ref,
+        VICTIM_NAME,
+        ORGANISATION,
+        CONFIDENTIAL_TITLE,
+        CONFIDENTIAL_URL,
+        "Comunidad Reservada",
+        "Huarochirí",
+        f"{SECRET_LAT:.4f}",
+        f"{SECRET_LON:.4f}",
+        "-15.1111",
+        "-70.2222",
+    ]
     assert [secret for secret in forbidden if secret in text] == []
 
 
@@ -260,9 +331,12 @@ def test_public_geojson_places_generalised_incidents_at_the_region_centroid(clie
     by_title = {row.title: row for row in frame.itertuples()}
     assert set(by_title) == {"Caso público exacto", "Caso generalizado", "Caso oculto"}  # no text search
     assert (by_title["Caso público exacto"].geometry.x, by_title["Caso público exacto"].geometry.y) == (
-        PUBLIC_LON, PUBLIC_LAT)
-    lima = db.session.execute(sa.select(Region.centroid_lon, Region.centroid_lat)
-                              .where(Region.level == "admin1", Region.name == "Lima")).one()
+        PUBLIC_LON,
+        PUBLIC_LAT,
+    )
+    lima = db.session.execute(
+        sa.select(Region.centroid_lon, Region.centroid_lat).where(Region.level == "admin1", Region.name == "Lima")
+    ).one()
     generalised = by_title["Caso generalizado"]
     assert (generalised.geometry.x, generalised.geometry.y) == pytest.approx(tuple(lima), abs=1e-6)
     assert (generalised.admin1, generalised.geo_precision) == ("Lima", "region")
@@ -278,10 +352,18 @@ def test_public_map_offers_the_public_download(client, public_corpus):
 
 # --- spreadsheet safety and the audit log ---------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", SPREADSHEET_FORMATS)
 def test_formula_cells_are_neutralised_numbers_are_not(client, auth, users, fmt):
-    record(users, title="=HYPERLINK(\"https://evil.example\",\"clic\")", description="+51 999 000 000",
-           place="@SUM(A1)", latitude=-12.5, longitude=-77.25, victims=[VictimData(group="hrd", name="-Ana")])
+    record(
+        users,
+        title='=HYPERLINK("https://evil.example","clic")',
+        description="+51 999 000 000",
+        place="@SUM(A1)",
+        latitude=-12.5,
+        longitude=-77.25,
+        victims=[VictimData(group="hrd", name="-Ana")],
+    )
     auth.login("reviewer")
     data = download(client, fmt)
     if fmt == "xlsx":
@@ -293,7 +375,7 @@ def test_formula_cells_are_neutralised_numbers_are_not(client, auth, users, fmt)
     else:
         row = csv_rows(data, skip=1 if fmt == "hxl" else 0)[0]
         assert (row["latitude"], row["longitude"]) == ("-12.5", "-77.25")
-    assert row["title"] == "'=HYPERLINK(\"https://evil.example\",\"clic\")"
+    assert row["title"] == '\'=HYPERLINK("https://evil.example","clic")'
     assert (row["description"], row["place"], row["victim_names"]) == ("'+51 999 000 000", "'@SUM(A1)", "'-Ana")
 
 
@@ -307,8 +389,9 @@ def test_every_export_is_audited_with_who_what_and_how_many(client, auth, users,
 
     auth.logout()
     download(client, "hxl", public=True)
-    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "export")
-                               .order_by(AuditEntry.id.desc())).first()
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "export").order_by(AuditEntry.id.desc())
+    ).first()
     assert (entry.user_id, entry.target, entry.details["public"]) == (None, "public-incidents-hxl.csv", True)
 
 

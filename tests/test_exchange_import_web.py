@@ -1,6 +1,7 @@
 """The import pages: upload, the check's report with line and column, the preview, importing
 only the valid rows, progress that can be left and come back to, the size limit, and the
 reviewer's page of possible duplicates. Runs on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import io
@@ -42,8 +43,9 @@ def wait_for(client, job_id: int, timeout: float = 60) -> dict:
     raise AssertionError(f"import job {job_id} still running after {timeout} s")
 
 
-@pytest.mark.parametrize("role, code", [("monitor", 403), ("author", 403), ("viewer", 403),
-                                        ("reviewer", 200), ("admin", 200)])
+@pytest.mark.parametrize(
+    "role, code", [("monitor", 403), ("author", 403), ("viewer", 403), ("reviewer", 200), ("admin", 200)]
+)
 def test_only_reviewers_and_admins_import(client, auth, role, code):
     auth.login(role)
     assert client.get("/import/").status_code == code
@@ -52,15 +54,21 @@ def test_only_reviewers_and_admins_import(client, auth, role, code):
 
 def test_upload_preview_problems_then_import_only_the_valid_rows(client, auth, app):
     auth.login("reviewer")
-    job_id = upload(client, csv_upload(
-        line(**FULL, ref="PE-2024-00001"),
-        line(title="Amenaza", date="2024-02-01", violations="threat;protest_killings"),
-        line(title="Ubicación invertida", date="2024-02-02", latitude="-77.03", longitude="-12.12")))
+    job_id = upload(
+        client,
+        csv_upload(
+            line(**FULL, ref="PE-2024-00001"),
+            line(title="Amenaza", date="2024-02-01", violations="threat;protest_killings"),
+            line(title="Ubicación invertida", date="2024-02-02", latitude="-77.03", longitude="-12.12"),
+        ),
+    )
     assert wait_for(client, job_id)["status"] == "checked"
 
     page = client.get(f"/import/{job_id}").text
     assert "3 rows read (CSV)." in page and "2 rows have errors" in page
-    assert "<td>3</td><td>violations</td><td>unknown code &#39;protest_killings&#39; (did you mean protest_killing" in page
+    assert (
+        "<td>3</td><td>violations</td><td>unknown code &#39;protest_killings&#39; (did you mean protest_killing" in page
+    )
     assert "<td>4</td><td>latitude</td><td>latitude and longitude look swapped</td>" in page
     assert "The first rows, as they will be stored" in page and FULL["title"] in page
     assert "Madre de Dios" in page and "Threat" in page
@@ -83,8 +91,10 @@ def test_upload_preview_problems_then_import_only_the_valid_rows(client, auth, a
 
 def test_a_file_without_errors_imports_all_rows_and_lists_in_recent_imports(client, auth):
     auth.login("admin")
-    job_id = upload(client, csv_upload(line(title="Uno", date="2024-01-01"), line(title="Dos", date="2024-01-02"),
-                                       name="dos-filas.csv"))
+    job_id = upload(
+        client,
+        csv_upload(line(title="Uno", date="2024-01-01"), line(title="Dos", date="2024-01-02"), name="dos-filas.csv"),
+    )
     wait_for(client, job_id)
     page = client.get(f"/import/{job_id}").text
     assert "Import all 2 rows" in page and "no source: a reviewer will need one" in page
@@ -121,8 +131,15 @@ def test_too_large_upload_gets_a_clear_message(client, auth, app):
 def test_possible_duplicates_are_decided_by_a_reviewer(client, auth, app, tmp_path, users):
     import_file(write(tmp_path, line(**FULL, ref="PE-2024-00001"), name="first.csv"))
     similar = {**FULL, "title": "Amenazas a una defensora ficticia", "date": "2024-05-11"}
-    import_file(write(tmp_path, line(**similar), line(**{**similar, "title": "Amenaza a la defensora ficticia"}),
-                      name="second.csv"), user=users["reviewer"])
+    import_file(
+        write(
+            tmp_path,
+            line(**similar),
+            line(**{**similar, "title": "Amenaza a la defensora ficticia"}),
+            name="second.csv",
+        ),
+        user=users["reviewer"],
+    )
     auth.login("reviewer")
     assert "2 possible duplicates wait for a decision" in client.get("/import/").text
     page = client.get("/import/duplicates").text
@@ -138,24 +155,36 @@ def test_possible_duplicates_are_decided_by_a_reviewer(client, auth, app, tmp_pa
     change = db.session.scalar(sa.select(StatusChange).where(StatusChange.incident_id == first.incident_id))
     assert (change.to_status, change.comment) == ("rejected", "Duplicate of PE-2024-00001.")
     assert "No possible duplicates wait for a decision." in client.get("/import/duplicates").text
-    assert client.post(f"/import/duplicates/{first.id}", data={"decision": "dismiss"},
-                       follow_redirects=True).text.count("decided already") == 1
+    assert (
+        client.post(f"/import/duplicates/{first.id}", data={"decision": "dismiss"}, follow_redirects=True).text.count(
+            "decided already"
+        )
+        == 1
+    )
 
 
 def test_uploads_older_than_a_day_are_deleted_with_their_preview(app, users, tmp_path):
     import os
     from werkzeug.datastructures import FileStorage
     from tracker.exchange import jobs
-    upload = FileStorage(io.BytesIO(("\n".join([",".join(COLUMNS), line(title="Uno", date="2024-01-01")])).encode()),
-                         filename="viejo.csv")
+
+    upload = FileStorage(
+        io.BytesIO(("\n".join([",".join(COLUMNS), line(title="Uno", date="2024-01-01")])).encode()),
+        filename="viejo.csv",
+    )
     job = jobs.start_check(upload, "", users["reviewer"])
     deadline = time.monotonic() + 30
     while db.session.get(ImportJob, job.id).status == "checking" and time.monotonic() < deadline:
         time.sleep(0.05)
         db.session.expire_all()
     assert job.summary["sample"] and jobs.upload_path(job) is not None
-    stuck = ImportJob(token="gone", user_id=users["reviewer"].id, file_name="x.csv", status="importing",
-                      created_at=job.created_at - jobs.UPLOAD_TTL)
+    stuck = ImportJob(
+        token="gone",
+        user_id=users["reviewer"].id,
+        file_name="x.csv",
+        status="importing",
+        created_at=job.created_at - jobs.UPLOAD_TTL,
+    )
     db.session.add(stuck)
     db.session.commit()
     day_old = time.time() - jobs.UPLOAD_TTL.total_seconds() - 60

@@ -1,5 +1,6 @@
 """The per-incident summary reports count from (tracker/facts.py) follows every edit and
 import, and `tracker recount` rebuilds it: a stale summary would be a wrong published count."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -20,8 +21,9 @@ def in_section(key: str, user) -> int:
 
 
 def stored_facts() -> list[tuple]:
-    return db.session.execute(sa.select(Incident.id, *(getattr(Incident, c) for c in FACT_COLUMNS))
-                              .order_by(Incident.id)).all()
+    return db.session.execute(
+        sa.select(Incident.id, *(getattr(Incident, c) for c in FACT_COLUMNS)).order_by(Incident.id)
+    ).all()
 
 
 def test_an_edit_moves_the_incident_between_sections(app, users):
@@ -29,9 +31,12 @@ def test_an_edit_moves_the_incident_between_sections(app, users):
     incident = submit_incident(incident_data(violations=["threat", "protest_dispersal"]), users["monitor"])
     assert (in_section("protection", reviewer), in_section("1.2", reviewer), in_section("1.1", reviewer)) == (1, 1, 0)
     # The defender is replaced by a protester: no longer an attack on a defender.
-    update_incident(incident, incident_data(violations=["threat", "protest_dispersal"],
-                                            victims=[VictimData(group="protester", count=3)]),
-                    reviewer, incident.version)
+    update_incident(
+        incident,
+        incident_data(violations=["threat", "protest_dispersal"], victims=[VictimData(group="protester", count=3)]),
+        reviewer,
+        incident.version,
+    )
     assert (in_section("protection", reviewer), in_section("1.2", reviewer)) == (0, 1)
     assert (incident.victim_count, incident.defender_count) == (3, 0)
 

@@ -1,4 +1,5 @@
 """The shared filter builder: what each parameter means, as users see it in the list."""
+
 from datetime import date
 
 import pytest
@@ -16,15 +17,44 @@ def corpus(users):
     """Five verified incidents touching different sections, regions and groups."""
     specs = [
         dict(title="Defensora amenazada", violations=["threat"], admin1="Madre de Dios"),
-        dict(title="Protesta reprimida en Juliaca", violations=["protest_excessive_force"], latitude=None, longitude=None,
-             admin1="Puno", admin2="San Román", date=date(2023, 1, 9), killed=3,
-             victims=[VictimData(group="protester", count=20)], perpetrators=[PerpetratorData(type="police")]),
-        dict(title="Periodista agredido", violations=["journalist_attack", "physical_assault"], latitude=None,
-             longitude=None, admin1="Lima", victims=[VictimData(group="journalist")]),
-        dict(title="Familiar amenazado", violations=["threat"], latitude=None, longitude=None, admin1="Loreto",
-             victims=[VictimData(group="family_member")]),
-        dict(title="Cierre de ONG", violations=["org_closure"], latitude=None, longitude=None, admin1="Lima",
-             date=date(2025, 2, 1), victims=[VictimData(group="organisation")], perpetrators=[]),
+        dict(
+            title="Protesta reprimida en Juliaca",
+            violations=["protest_excessive_force"],
+            latitude=None,
+            longitude=None,
+            admin1="Puno",
+            admin2="San Román",
+            date=date(2023, 1, 9),
+            killed=3,
+            victims=[VictimData(group="protester", count=20)],
+            perpetrators=[PerpetratorData(type="police")],
+        ),
+        dict(
+            title="Periodista agredido",
+            violations=["journalist_attack", "physical_assault"],
+            latitude=None,
+            longitude=None,
+            admin1="Lima",
+            victims=[VictimData(group="journalist")],
+        ),
+        dict(
+            title="Familiar amenazado",
+            violations=["threat"],
+            latitude=None,
+            longitude=None,
+            admin1="Loreto",
+            victims=[VictimData(group="family_member")],
+        ),
+        dict(
+            title="Cierre de ONG",
+            violations=["org_closure"],
+            latitude=None,
+            longitude=None,
+            admin1="Lima",
+            date=date(2025, 2, 1),
+            victims=[VictimData(group="organisation")],
+            perpetrators=[],
+        ),
     ]
     for spec in specs:
         incident = submit_incident(incident_data(**spec), users["monitor"])
@@ -37,23 +67,27 @@ def count(args, user):
     return count_incidents(filters, user)
 
 
-@pytest.mark.parametrize("args,expected", [
-    ([], 5),
-    ([("section", "1.2")], 1),
-    ([("section", "1.3")], 1),
-    ([("section", "protection")], 2),   # the family member alone does not make a defender case
-    ([("section", "1.1"), ("section", "1.2")], 2),
-    ([("violation", "threat")], 2),
-    ([("victim_group", "journalist")], 1),
-    ([("perpetrator", "police")], 1),
-    ([("admin1", "Lima")], 2),
-    ([("admin1", "Lima"), ("section", "1.1")], 1),
-    ([("from", "2024-01-01"), ("to", "2024-12-31")], 3),
-    ([("q", "JULIACA")], 1),
-    ([("q", "100%")], 0),
-    ([("status", "verified")], 5),
-    ([("status", "draft")], 0),
-], ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        ([], 5),
+        ([("section", "1.2")], 1),
+        ([("section", "1.3")], 1),
+        ([("section", "protection")], 2),  # the family member alone does not make a defender case
+        ([("section", "1.1"), ("section", "1.2")], 2),
+        ([("violation", "threat")], 2),
+        ([("victim_group", "journalist")], 1),
+        ([("perpetrator", "police")], 1),
+        ([("admin1", "Lima")], 2),
+        ([("admin1", "Lima"), ("section", "1.1")], 1),
+        ([("from", "2024-01-01"), ("to", "2024-12-31")], 3),
+        ([("q", "JULIACA")], 1),
+        ([("q", "100%")], 0),
+        ([("status", "verified")], 5),
+        ([("status", "draft")], 0),
+    ],
+    ids=lambda v: str(v),
+)
 def test_filters_count_what_they_say(corpus, users, args, expected):
     assert count(args, users["reviewer"]) == expected
 

@@ -9,6 +9,7 @@ Fresh clones: `make test` compiles translations/*/LC_MESSAGES/messages.mo first 
 target `translations`). A bare `pytest` works too: the session fixture below compiles any
 missing or outdated .mo before the first test of this module.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,10 +31,12 @@ PRODUCTION_DEFAULT = "es"
 SPANISH_PO = TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po"
 # The same options as the extraction command in the README.
 EXTRACT_OPTIONS = ["-F", str(PROJECT_ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext"]
-HOW_TO_FIX = ("Update the catalogue: mkdir -p build && pybabel extract -F babel.cfg -k _l -k lazy_gettext "
-              "-o build/messages.pot . && pybabel update -i build/messages.pot -d translations, "
-              "translate the new entries in translations/es/LC_MESSAGES/messages.po, then "
-              "pybabel compile -d translations (see the README).")
+HOW_TO_FIX = (
+    "Update the catalogue: mkdir -p build && pybabel extract -F babel.cfg -k _l -k lazy_gettext "
+    "-o build/messages.pot . && pybabel update -i build/messages.pot -d translations, "
+    "translate the new entries in translations/es/LC_MESSAGES/messages.po, then "
+    "pybabel compile -d translations (see the README)."
+)
 
 
 def compile_catalog(po_path: Path) -> Path:
@@ -79,7 +82,8 @@ def extracted(tmp_path_factory):
     """The messages of the current code, extracted like the README says, into a temp dir."""
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
     status = CommandLineInterface().run(
-        ["pybabel", "-q", "extract", *EXTRACT_OPTIONS, "-o", str(pot), str(PROJECT_ROOT)])
+        ["pybabel", "-q", "extract", *EXTRACT_OPTIONS, "-o", str(pot), str(PROJECT_ROOT)]
+    )
     assert status in (0, None), "pybabel extract failed"
     catalog = read_catalog(pot)
     assert len(entries(catalog)) > 100, "extraction found suspiciously few messages: check babel.cfg"
@@ -87,6 +91,7 @@ def extracted(tmp_path_factory):
 
 
 # --- The catalogue ------------------------------------------------------------------------
+
 
 def test_spanish_po_is_fully_translated():
     catalog = read_catalog(SPANISH_PO)
@@ -108,8 +113,7 @@ def test_spanish_po_is_fully_translated():
 
 def test_every_string_in_the_code_is_in_the_spanish_po(extracted):
     catalog = read_catalog(SPANISH_PO)
-    missing = [message.id for message in entries(extracted)
-               if catalog.get(message.id, message.context) is None]
+    missing = [message.id for message in entries(extracted) if catalog.get(message.id, message.context) is None]
     assert not missing, f"Strings not in messages.po: {missing}\n{HOW_TO_FIX}"
 
 
@@ -142,6 +146,7 @@ def test_placeholders_survive_translation(extracted):
 
 # --- The pages ----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def app(database_url, tmp_path):
     """conftest's app, but with the production default language, Spanish (conftest's
@@ -152,8 +157,9 @@ def app(database_url, tmp_path):
 
 def test_production_default_language_is_spanish(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
-    app = create_app({"TESTING": True, "SECRET_KEY": "x",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'unused.db'}"})
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'unused.db'}"}
+    )
     assert app.config["BABEL_DEFAULT_LOCALE"] == PRODUCTION_DEFAULT
     assert PRODUCTION_DEFAULT in app.config["LANGUAGES"] and "en" in app.config["LANGUAGES"]
 
@@ -198,14 +204,23 @@ def test_incident_form_in_spanish_has_spanish_labels_and_taxonomy(client, auth):
     assert response.status_code == 200
     page = response.text
     assert "Registrar un incidente" in page and "Cerrar sesión" in page
-    for label in ("Título", "Fecha", "Departamento / región", "Provincia", "Distrito",
-                  "Víctimas", "Presuntos responsables", "Fuentes", "Guardar borrador"):
+    for label in (
+        "Título",
+        "Fecha",
+        "Departamento / región",
+        "Provincia",
+        "Distrito",
+        "Víctimas",
+        "Presuntos responsables",
+        "Fuentes",
+        "Guardar borrador",
+    ):
         assert label in page, label
     # Taxonomy labels (tracker/taxonomy.py) follow the same language.
     assert re.search(r'value="threat"[^>]*>\s*Amenaza\s*<', page)
     assert "1.1 Libertad de asociación" in page
-    assert ">Periodista<" in page        # victim group
-    assert ">Minería ilegal<" in page    # perpetrator type
+    assert ">Periodista<" in page  # victim group
+    assert ">Minería ilegal<" in page  # perpetrator type
     for english in ("Record an incident", "Title", "Victims", ">Threat<", "Journalist"):
         assert english not in page, english
 

@@ -1,4 +1,5 @@
 """Recording, editing and reviewing incidents through the web pages and the service."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -18,8 +19,12 @@ def stored(ref: str) -> Incident:
 
 def test_monitor_records_incident_with_two_victims_and_sources(client, auth):
     auth.login("monitor")
-    data = incident_data(victims=[VictimData(group="journalist", gender="female", name="Ana Ficticia"),
-                                  VictimData(group="family_member", count=2)])
+    data = incident_data(
+        victims=[
+            VictimData(group="journalist", gender="female", name="Ana Ficticia"),
+            VictimData(group="family_member", count=2),
+        ]
+    )
     response = client.post("/incidents/new", data=form_fields(data, submit="1"))
     assert response.status_code == 302
     incident = db.session.scalar(sa.select(Incident))
@@ -34,8 +39,10 @@ def test_monitor_records_incident_with_two_victims_and_sources(client, auth):
 
 def test_saving_a_draft_needs_only_title_and_date(client, auth):
     auth.login("monitor")
-    response = client.post("/incidents/new", data={"title": "Borrador", "date": "2024-02-01", "country": "PE",
-                                                   "date_precision": "month", "save": "1"})
+    response = client.post(
+        "/incidents/new",
+        data={"title": "Borrador", "date": "2024-02-01", "country": "PE", "date_precision": "month", "save": "1"},
+    )
     assert response.status_code == 302
     incident = db.session.scalar(sa.select(Incident))
     assert incident.status == "draft"
@@ -44,8 +51,11 @@ def test_saving_a_draft_needs_only_title_and_date(client, auth):
 
 def test_submitting_an_incomplete_incident_says_what_is_missing(client, auth):
     auth.login("monitor")
-    response = client.post("/incidents/new", data={"title": "Sin datos", "date": "2024-02-01", "country": "PE",
-                                                   "submit": "1"}, follow_redirects=True)
+    response = client.post(
+        "/incidents/new",
+        data={"title": "Sin datos", "date": "2024-02-01", "country": "PE", "submit": "1"},
+        follow_redirects=True,
+    )
     assert "It was not submitted" in response.text and "at least one violation" in response.text
     assert 'value="Sin datos"' in response.text  # back on the edit form
     assert db.session.scalar(sa.select(Incident.status)) == "draft"
@@ -88,15 +98,20 @@ def test_monitor_cannot_publish(app, users):
 def test_reviewer_verifies_and_publishes_with_comments(client, auth, users):
     incident = submit_incident(incident_data(), users["monitor"])
     auth.login("reviewer")
-    client.post(f"/incidents/{incident.ref}/status",
-                data={"to_status": "verified", "comment": "Two sources agree.", "version": incident.version})
+    client.post(
+        f"/incidents/{incident.ref}/status",
+        data={"to_status": "verified", "comment": "Two sources agree.", "version": incident.version},
+    )
     incident = stored(incident.ref)
     assert incident.status == "verified"
     client.post(f"/incidents/{incident.ref}/status", data={"to_status": "published", "version": incident.version})
     incident = stored(incident.ref)
     assert incident.status == "published"
     assert [(c.from_status, c.to_status) for c in incident.status_changes] == [
-        ("draft", "submitted"), ("submitted", "verified"), ("verified", "published")]
+        ("draft", "submitted"),
+        ("submitted", "verified"),
+        ("verified", "published"),
+    ]
     assert incident.status_changes[1].comment == "Two sources agree."
     actions = db.session.scalars(sa.select(AuditEntry.action).where(AuditEntry.action == "status_changed")).all()
     assert len(actions) == 3
@@ -126,6 +141,7 @@ def test_monitor_edits_only_own_unverified_incidents(app, users, client, auth):
 
 def _second_monitor():
     from tracker.auth.service import create_user
+
     return create_user("monitor2@example.org", "monitor", "another-password")
 
 
@@ -158,7 +174,7 @@ def test_second_concurrent_save_is_refused_with_what_changed(client, auth, users
     response = client.post(f"/incidents/{incident.ref}/edit", data=mine)
     assert response.status_code == 409
     assert "changed this incident while you were editing" in response.text
-    assert "Cambio del revisor" in response.text           # what the other person saved
+    assert "Cambio del revisor" in response.text  # what the other person saved
     assert 'value="Cambio de la monitora"' in response.text  # the user's input is kept
     assert stored(incident.ref).title == "Cambio del revisor"
 
@@ -174,6 +190,7 @@ def test_conflict_detected_by_service_lists_changed_fields(app, users):
 
 def test_refs_are_sequential_per_year(app, users):
     from datetime import date
+
     a = create_incident(incident_data(), users["monitor"])
     b = create_incident(incident_data(), users["monitor"])
     c = create_incident(incident_data(date=date(2023, 1, 2)), users["monitor"])
@@ -187,6 +204,7 @@ def test_empty_counts_stay_unknown(app, users):
 
 def test_rows_added_in_the_browser_are_numbered_like_the_first(app):
     from tracker.incidents.forms import row_templates
+
     with app.test_request_context():
         templates = row_templates()
     assert templates["victims"].group.name == "victims-__index__-group"

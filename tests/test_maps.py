@@ -1,5 +1,6 @@
 """Maps: the counts agree with the list, and the public map never gives away what is
 restricted or generalised (runs on SQLite and PostgreSQL through the `app` fixture)."""
+
 from __future__ import annotations
 
 import json
@@ -49,7 +50,7 @@ REVIEW_STEPS = ("verified", "published")
 def record(users, status="published", **overrides):
     """An incident recorded by the monitor and taken by the reviewer up to `status`."""
     incident = submit_incident(incident_data(**overrides), users["monitor"])
-    for step in REVIEW_STEPS[:REVIEW_STEPS.index(status) + 1]:
+    for step in REVIEW_STEPS[: REVIEW_STEPS.index(status) + 1]:
         change_status(incident, step, users["reviewer"], "ok")
     return incident
 
@@ -57,8 +58,10 @@ def record(users, status="published", **overrides):
 @pytest.fixture
 def privacy_corpus(users, boundaries):
     """Published, public incidents placed every way, and some the public may not see at all."""
-    secret = dict(victims=[VictimData(group="hrd", gender="female", name=SECRET_NAME, organisation=SECRET_ORG)],
-                  sources=[SourceData(kind="testimony", title="Testimonio", url=SECRET_URL, confidential=True)])
+    secret = dict(
+        victims=[VictimData(group="hrd", gender="female", name=SECRET_NAME, organisation=SECRET_ORG)],
+        sources=[SourceData(kind="testimony", title="Testimonio", url=SECRET_URL, confidential=True)],
+    )
     plan = {
         "generalised to Lima": dict(visibility="public", public_location="admin1"),
         "generalised to Lima too": dict(visibility="public", public_location="admin1"),
@@ -72,12 +75,22 @@ def privacy_corpus(users, boundaries):
         lat, lon = SECRET_POINTS[title]
         made[title] = record(users, title=f"Caso {title}", latitude=lat, longitude=lon, **secret, **spec)
     lat, lon = SECRET_POINTS["draft"]
-    made["draft"] = submit_incident(incident_data(title="Caso draft", latitude=lat, longitude=lon,
-                                                  visibility="public", public_location="exact", **secret),
-                                    users["monitor"])
-    made["public"] = record(users, title="Caso público exacto", latitude=PUBLIC_POINT[0], longitude=PUBLIC_POINT[1],
-                            visibility="public", public_location="exact", victims=[VictimData(group="hrd")],
-                            sources=[SourceData(kind="media", title="Nota", url="https://example.org/nota")])
+    made["draft"] = submit_incident(
+        incident_data(
+            title="Caso draft", latitude=lat, longitude=lon, visibility="public", public_location="exact", **secret
+        ),
+        users["monitor"],
+    )
+    made["public"] = record(
+        users,
+        title="Caso público exacto",
+        latitude=PUBLIC_POINT[0],
+        longitude=PUBLIC_POINT[1],
+        visibility="public",
+        public_location="exact",
+        victims=[VictimData(group="hrd")],
+        sources=[SourceData(kind="media", title="Nota", url="https://example.org/nota")],
+    )
     return made
 
 
@@ -88,11 +101,18 @@ def coordinate_texts(lat: float, lon: float) -> list[str]:
 
 
 def public_responses(client) -> list[str]:
-    urls = ["/public/map", "/public/map/data", f"/public/map/data?bbox={PERU.min_lon},{PERU.min_lat},{PERU.max_lon},"
-            f"{PERU.max_lat}&zoom=5", "/public/map/data?layer=heat&zoom=7",
-            "/public/map/data?layer=regions&level=admin1", "/public/map/data?layer=regions&level=admin2",
-            "/public/map/data?q=Caso", "/public/map/data?status=draft",
-            "/public/map/download.html?level=admin1", "/public/map/download.html?level=admin2&q=Caso"]
+    urls = [
+        "/public/map",
+        "/public/map/data",
+        f"/public/map/data?bbox={PERU.min_lon},{PERU.min_lat},{PERU.max_lon},{PERU.max_lat}&zoom=5",
+        "/public/map/data?layer=heat&zoom=7",
+        "/public/map/data?layer=regions&level=admin1",
+        "/public/map/data?layer=regions&level=admin2",
+        "/public/map/data?q=Caso",
+        "/public/map/data?status=draft",
+        "/public/map/download.html?level=admin1",
+        "/public/map/download.html?level=admin2&q=Caso",
+    ]
     responses = [client.get(url) for url in urls]
     assert [r.status_code for r in responses] == [200] * len(urls)
     return [r.get_data(as_text=True) for r in responses]
@@ -116,8 +136,9 @@ def test_public_map_reveals_no_restricted_coordinates_names_or_sources(client, p
 def test_public_map_merges_generalised_incidents_and_omits_hidden_ones(client, privacy_corpus):
     data = client.get("/public/map/data").get_json()
     features = data["features"]
-    places = sorted((f["properties"]["region"], f["properties"]["count"]) for f in features
-                    if f["properties"]["kind"] == "place")
+    places = sorted(
+        (f["properties"]["region"], f["properties"]["count"]) for f in features if f["properties"]["kind"] == "place"
+    )
     assert places == [("Cusco", 1), ("Lima", 2)]
     for place in (f for f in features if f["properties"]["kind"] == "place"):
         assert set(place["properties"]) == {"kind", "count", "level", "region", "link"}
@@ -138,8 +159,10 @@ def test_public_map_offers_no_text_search(client, privacy_corpus):
 
 
 def test_public_choropleth_counts_only_what_may_be_placed_in_the_region(client, privacy_corpus):
-    by_name = {f["properties"]["name"]: f["properties"]
-               for f in client.get("/public/map/data?layer=regions&level=admin1").get_json()["features"]}
+    by_name = {
+        f["properties"]["name"]: f["properties"]
+        for f in client.get("/public/map/data?layer=regions&level=admin1").get_json()["features"]
+    }
     assert by_name["Lima"]["count"] == 3 and by_name["Cusco"]["count"] == 1
     assert by_name["Puno"]["count"] == 0  # its only incident is hidden
     assert by_name["Lima"]["link"] is None
@@ -155,22 +178,35 @@ def test_signed_in_map_shows_points_with_links_and_regions_with_list_links(clien
     draft = refs[privacy_corpus["draft"].ref]
     assert draft["link"] == f"/incidents/{privacy_corpus['draft'].ref}"
     assert [v["label"] for v in draft["violations"]] == ["Threat"]
-    lima = next(f["properties"] for f in client.get("/map/data?layer=regions&violation=threat").get_json()["features"]
-                if f["properties"]["name"] == "Lima")
+    lima = next(
+        f["properties"]
+        for f in client.get("/map/data?layer=regions&violation=threat").get_json()["features"]
+        if f["properties"]["name"] == "Lima"
+    )
     assert lima["count"] == 4 and lima["top"] == [{"code": "threat", "label": "Threat", "count": 4}]
     listing = client.get(lima["link"]).text
     assert 'data-total="4"' in listing
 
 
 def test_region_popup_counts_every_violation_of_an_incident(app, users, boundaries):
-    for violations, killed in ((["threat", "org_closure"], 1), (["threat"], 2), (["org_closure", "threat"], 0),
-                               (["protest_excessive_force"], 0)):
+    for violations, killed in (
+        (["threat", "org_closure"], 1),
+        (["threat"], 2),
+        (["org_closure", "threat"], 0),
+        (["protest_excessive_force"], 0),
+    ):
         record(users, status="verified", violations=violations, killed=killed, latitude=-12.05, longitude=-77.04)
-    lima = next(f["properties"] for f in region_features(parse_filters(MultiDict())[0], users["reviewer"], "admin1",
-                                                         public=False)["features"] if f["properties"]["name"] == "Lima")
+    lima = next(
+        f["properties"]
+        for f in region_features(parse_filters(MultiDict())[0], users["reviewer"], "admin1", public=False)["features"]
+        if f["properties"]["name"] == "Lima"
+    )
     assert (lima["count"], lima["killed"]) == (4, 3)
-    assert [(v["code"], v["count"]) for v in lima["top"]] == [("threat", 3), ("org_closure", 2),
-                                                              ("protest_excessive_force", 1)]
+    assert [(v["code"], v["count"]) for v in lima["top"]] == [
+        ("threat", 3),
+        ("org_closure", 2),
+        ("protest_excessive_force", 1),
+    ]
 
 
 def test_readers_without_exact_access_get_merged_region_places(client, auth, privacy_corpus):
@@ -182,22 +218,44 @@ def test_readers_without_exact_access_get_merged_region_places(client, auth, pri
     assert not [t for t in coordinate_texts(*SECRET_POINTS["partners only"]) if t in text]
 
 
-COMBOS = [[], [("violation", "threat")], [("section", "protection")], [("admin1", "Lima")],
-          [("from", "2024-01-01"), ("to", "2024-06-30")], [("q", "Juliaca")], [("status", "verified")],
-          [("victim_group", "protester"), ("admin1", "Puno")]]
+COMBOS = [
+    [],
+    [("violation", "threat")],
+    [("section", "protection")],
+    [("admin1", "Lima")],
+    [("from", "2024-01-01"), ("to", "2024-06-30")],
+    [("q", "Juliaca")],
+    [("status", "verified")],
+    [("victim_group", "protester"), ("admin1", "Puno")],
+]
 
 
 @pytest.fixture
 def count_corpus(users, boundaries):
     """Incidents with and without coordinates, several statuses and regions."""
-    specs = [dict(title="Amenaza en Lima", admin1="Lima", latitude=-12.05, longitude=-77.04),
-             dict(title="Protesta en Juliaca", violations=["protest_excessive_force"], latitude=-15.5, longitude=-70.13,
-                  victims=[VictimData(group="protester", count=12)], date=date(2023, 1, 9), killed=2),
-             dict(title="Sin coordenadas", admin1="Puno", latitude=None, longitude=None),
-             dict(title="Amenaza en Madre de Dios"),
-             dict(title="Cierre en Lima", violations=["org_closure"], latitude=-12.1, longitude=-77.0,
-                  victims=[VictimData(group="organisation")], perpetrators=[]),
-             dict(title="Publicada en Cusco", latitude=-13.53, longitude=-71.97, visibility="public")]
+    specs = [
+        dict(title="Amenaza en Lima", admin1="Lima", latitude=-12.05, longitude=-77.04),
+        dict(
+            title="Protesta en Juliaca",
+            violations=["protest_excessive_force"],
+            latitude=-15.5,
+            longitude=-70.13,
+            victims=[VictimData(group="protester", count=12)],
+            date=date(2023, 1, 9),
+            killed=2,
+        ),
+        dict(title="Sin coordenadas", admin1="Puno", latitude=None, longitude=None),
+        dict(title="Amenaza en Madre de Dios"),
+        dict(
+            title="Cierre en Lima",
+            violations=["org_closure"],
+            latitude=-12.1,
+            longitude=-77.0,
+            victims=[VictimData(group="organisation")],
+            perpetrators=[],
+        ),
+        dict(title="Publicada en Cusco", latitude=-13.53, longitude=-71.97, visibility="public"),
+    ]
     for i, spec in enumerate(specs):
         record(users, status=("verified", "published")[i % 2], **spec)
     submit_incident(incident_data(title="Enviada"), users["monitor"])
@@ -240,6 +298,7 @@ def test_grid_cells_floor_negative_coordinates_the_same_on_every_database(app, u
     from tracker.maps.generalise import placed_exactly
     from tracker.maps.service import _clusters, reader_conditions
     from tracker.filters import IncidentFilter
+
     conditions = [*reader_conditions(IncidentFilter(), users["reviewer"]), placed_exactly(users["reviewer"])]
     cells = sorted((f["properties"]["count"], f["geometry"]["coordinates"][1]) for f in _clusters(conditions, [], 1.0))
     assert cells == [(1, -11.9), (2, -12.5)]
@@ -247,8 +306,16 @@ def test_grid_cells_floor_negative_coordinates_the_same_on_every_database(app, u
 
 def test_bad_map_parameters_get_a_json_400(client, auth, users):
     auth.login("reviewer")
-    for query in ("bbox=1,2,3", "bbox=a,b,c,d", "bbox=-70,-10,-80,-5", "zoom=31", "zoom=x", "layer=pie",
-                  "layer=regions&level=admin9", "bbox=nan,1,2,3"):
+    for query in (
+        "bbox=1,2,3",
+        "bbox=a,b,c,d",
+        "bbox=-70,-10,-80,-5",
+        "zoom=31",
+        "zoom=x",
+        "layer=pie",
+        "layer=regions&level=admin9",
+        "bbox=nan,1,2,3",
+    ):
         response = client.get(f"/map/data?{query}")
         assert response.status_code == 400, query
         assert response.get_json()["error"]
@@ -277,6 +344,7 @@ def test_exact_location_clause_agrees_with_incident_access(app, users, privacy_c
     from tracker.security import exact_location_clause
     from tracker.models import Incident
     from tracker.security import incident_access
+
     for role in ("admin", "reviewer", "monitor", "author", "viewer"):
         user = users[role]
         allowed = set(db.session.scalars(sa.select(Incident.id).where(exact_location_clause(user))))
@@ -333,6 +401,7 @@ def test_map_page_tiles_come_from_the_settings(app, client, boundaries):
 def test_folium_defaults_stay_as_folium_ships_them(client, boundaries):
     """bench/map.py's naive baseline is folium as it comes; our maps change their own copies."""
     import folium
+
     before = (list(folium.Map.default_js), list(folium.Map.default_css))
     client.get("/public/map")
     client.get("/public/map/download.html")
@@ -360,8 +429,9 @@ def test_download_html_is_a_standalone_choropleth_of_the_map_counts(client, auth
     filters, _ = parse_filters(MultiDict([tuple(pair.split("=")) for pair in query.split("&")]))
     level = "admin2" if "admin2" in query else "admin1"
     expected = region_features(filters, users[role] if role else None, level, public=role is None)
-    assert downloaded_regions(html) == {f["properties"]["name"]: (f["properties"]["count"], f["properties"]["killed"])
-                                        for f in expected["features"]}
+    assert downloaded_regions(html) == {
+        f["properties"]["name"]: (f["properties"]["count"], f["properties"]["killed"]) for f in expected["features"]
+    }
     assert sum(count for count, _ in downloaded_regions(html).values()) == expected["properties"]["total"]
     assert ("Incidents by department" if level == "admin1" else "Incidents by province") in html
     assert "Period: all dates." in html and "Source: Civic space tracker" in html
@@ -374,6 +444,7 @@ def test_download_html_is_a_standalone_choropleth_of_the_map_counts(client, auth
 def test_download_html_follows_the_period_and_needs_boundaries(client, users):
     assert client.get("/public/map/download.html").status_code == 404  # no boundaries imported
     from tracker.exchange.demo import ensure_demo_boundaries
+
     ensure_demo_boundaries(SHARED_GEO)
     html = client.get("/public/map/download.html?from=2024-01-01&to=2024-06-30").text
     assert "Period: January 1, 2024 to June 30, 2024." in html
@@ -382,8 +453,15 @@ def test_download_html_follows_the_period_and_needs_boundaries(client, users):
 
 def test_download_html_escapes_region_text_for_its_popups():
     from tracker.maps.standalone import _popup_properties
-    shown = _popup_properties({"name": "<b>Lima</b>", "count": 2, "killed": 0,
-                               "top": [{"code": "threat", "label": "Threat & <i>", "count": 2}]})
+
+    shown = _popup_properties(
+        {
+            "name": "<b>Lima</b>",
+            "count": 2,
+            "killed": 0,
+            "top": [{"code": "threat", "label": "Threat & <i>", "count": 2}],
+        }
+    )
     assert shown == {"name": "&lt;b&gt;Lima&lt;/b&gt;", "count": 2, "killed": 0, "top": "Threat &amp; &lt;i&gt; (2)"}
 
 

@@ -8,6 +8,7 @@ When a model changes, add a revision and commit it with the model change:
 
 `make migration` is `flask --app tracker db migrate` run against a throwaway SQLite database.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -53,8 +54,9 @@ def test_migrations_match_models(bare_app):
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diff = compare_metadata(context, db.metadata)
-    assert diff == [], ("the models and migrations/ differ; run "
-                        f'`make migration MSG="..."` and review the result:\n{diff}')
+    assert diff == [], (
+        f'the models and migrations/ differ; run `make migration MSG="..."` and review the result:\n{diff}'
+    )
 
 
 def test_migrations_create_the_check_constraints(bare_app):

@@ -1,5 +1,6 @@
 """Regions: importing boundary files, placing points, matching typed names (runs on SQLite and
 PostgreSQL through the `app` fixture; the boundary files are read in place from shared_geo)."""
+
 from __future__ import annotations
 
 import json
@@ -39,42 +40,51 @@ def import_all(shared_geo) -> dict[str, int]:
 
 def read_layer(shared_geo, level: str):
     import geopandas
+
     return geopandas.read_file(shared_geo / LAYERS[level][0], engine="pyogrio")
 
 
 # --- names ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("typed, key", [
-    ("MADRE DE DIOS", "madre de dios"),
-    ("  madre de   Díos ", "madre de dios"),
-    ("HUAC-HUAS", "huac huas"),
-    ("Anco_Huallo", "anco huallo"),
-    ("O'Higgins", "ohiggins"),
-    ("O’Higgins", "ohiggins"),
-    ("Gral. Sánchez Cerro", "gral sanchez cerro"),
-    ("Ñuñoa", "nunoa"),
-    ("", ""),
-])
+
+@pytest.mark.parametrize(
+    "typed, key",
+    [
+        ("MADRE DE DIOS", "madre de dios"),
+        ("  madre de   Díos ", "madre de dios"),
+        ("HUAC-HUAS", "huac huas"),
+        ("Anco_Huallo", "anco huallo"),
+        ("O'Higgins", "ohiggins"),
+        ("O’Higgins", "ohiggins"),
+        ("Gral. Sánchez Cerro", "gral sanchez cerro"),
+        ("Ñuñoa", "nunoa"),
+        ("", ""),
+    ],
+)
 def test_name_key_ignores_accents_case_and_punctuation(typed, key):
     assert name_key(typed) == key
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("MADRE DE DIOS", "Madre de Dios"),
-    ("SAN MARTIN", "San Martin"),
-    ("LA LIBERTAD", "La Libertad"),
-    ("SAN JUAN DE LA VIRGEN", "San Juan de la Virgen"),
-    ("HUAC-HUAS", "Huac-Huas"),
-    ("ÁNCASH", "Áncash"),
-    ("madre de dios", "Madre de Dios"),
-    ("Madre de Dios", "Madre de Dios"),
-    ("McDonald  Town", "McDonald Town"),
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("MADRE DE DIOS", "Madre de Dios"),
+        ("SAN MARTIN", "San Martin"),
+        ("LA LIBERTAD", "La Libertad"),
+        ("SAN JUAN DE LA VIRGEN", "San Juan de la Virgen"),
+        ("HUAC-HUAS", "Huac-Huas"),
+        ("ÁNCASH", "Áncash"),
+        ("madre de dios", "Madre de Dios"),
+        ("Madre de Dios", "Madre de Dios"),
+        ("McDonald  Town", "McDonald Town"),
+    ],
+)
 def test_display_name_makes_boundary_names_readable(raw, shown):
     assert display_name(raw) == shown
 
 
 # --- importing -----------------------------------------------------------------------------
+
 
 def test_importing_the_three_layers(app, shared_geo, caplog):
     with caplog.at_level(logging.WARNING):
@@ -102,8 +112,9 @@ def test_reimport_replaces_and_lookups_follow(app, shared_geo, tmp_path):
     assert service.locate(*MIRAFLORES) == ("Lima Metropolitana", "Lima", "")
 
 
-@pytest.mark.parametrize("fields, missing", [(("NAME", None), "name field 'NAME'"),
-                                              (("NOMBDEP", "CODE"), "code field 'CODE'")])
+@pytest.mark.parametrize(
+    "fields, missing", [(("NAME", None), "name field 'NAME'"), (("NOMBDEP", "CODE"), "code field 'CODE'")]
+)
 def test_wrong_field_is_refused_and_keeps_regions(app, shared_geo, fields, missing):
     import_layer(shared_geo, "admin1")
     with pytest.raises(ServiceError) as refused:
@@ -118,9 +129,20 @@ def test_bad_files_are_refused_and_store_nothing(app, tmp_path):
     garbage = tmp_path / "garbage.geojson"
     garbage.write_text("this is not GeoJSON")
     points = tmp_path / "points.geojson"
-    points.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "Plaza"},
-         "geometry": {"type": "Point", "coordinates": [-77.03, -12.05]}}]}))
+    points.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "Plaza"},
+                        "geometry": {"type": "Point", "coordinates": [-77.03, -12.05]},
+                    }
+                ],
+            }
+        )
+    )
     with pytest.raises(ServiceError, match="Could not read garbage.geojson"):
         service.import_boundaries(garbage, "admin1", "name")
     with pytest.raises(ServiceError, match="no polygon features"):
@@ -139,9 +161,20 @@ def test_projected_geopackage_and_broken_polygons_are_repaired(app, shared_geo, 
     assert service.locate(*PUERTO_MALDONADO) == ("Madre de Dios", "", "")
 
     bow_tie = tmp_path / "bow_tie.geojson"  # self-intersecting: two triangles meeting at (1, 1)
-    bow_tie.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "LAZO", "code": 7},
-         "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [2, 2], [2, 0], [0, 2], [0, 0]]]}}]}))
+    bow_tie.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "LAZO", "code": 7},
+                        "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [2, 2], [2, 0], [0, 2], [0, 0]]]},
+                    }
+                ],
+            }
+        )
+    )
     assert service.import_boundaries(bow_tie, "admin2", "name", "code", country="xx") == 1
     assert service.locate(0.5, 0.2) == ("", "Lazo", "")
     assert service.locate(1.5, 1.8) == ("", "Lazo", "")
@@ -151,6 +184,7 @@ def test_projected_geopackage_and_broken_polygons_are_repaired(app, shared_geo, 
 
 
 # --- placing points and names ----------------------------------------------------------------
+
 
 def test_locate_and_names_with_all_boundaries(app, shared_geo):
     import_all(shared_geo)
@@ -207,22 +241,29 @@ def test_fill_regions(app, shared_geo):
         return data.admin1, data.admin2, data.admin3
 
     # coordinates win; a typed district is kept while the typed regions agree with the point
-    assert filled(latitude=MIRAFLORES[0], longitude=MIRAFLORES[1],
-                  admin1="Cusco", admin2="Cusco", admin3="Wanchaq") == ("Lima", "Lima", "")
-    assert filled(latitude=MIRAFLORES[0], longitude=MIRAFLORES[1],
-                  admin1="lima", admin2="LIMA", admin3="Miraflores") == ("Lima", "Lima", "Miraflores")
+    assert filled(
+        latitude=MIRAFLORES[0], longitude=MIRAFLORES[1], admin1="Cusco", admin2="Cusco", admin3="Wanchaq"
+    ) == ("Lima", "Lima", "")
+    assert filled(
+        latitude=MIRAFLORES[0], longitude=MIRAFLORES[1], admin1="lima", admin2="LIMA", admin3="Miraflores"
+    ) == ("Lima", "Lima", "Miraflores")
     # without coordinates, or outside every region, typed names take the stored spelling
     assert filled(admin1="madre de díos", admin2="tambopata", admin3="Las Piedras") == (
-        "Madre de Dios", "Tambopata", "Las Piedras")
+        "Madre de Dios",
+        "Tambopata",
+        "Las Piedras",
+    )
     assert filled(latitude=PACIFIC[0], longitude=PACIFIC[1], admin1="san martín") == ("San Martin", "", "")
 
 
 def test_incidents_store_located_regions_and_feed_the_filters(app):
     from tracker.auth.service import create_user
     from tracker.incidents.service import create_incident
+
     monitor = create_user("monitor@example.org", "monitor", "correct-horse-42")
-    create_incident(IncidentData(title="Protest in Cusco", date=date(2024, 5, 1),
-                                 latitude=CUSCO[0], longitude=CUSCO[1]), monitor)
+    create_incident(
+        IncidentData(title="Protest in Cusco", date=date(2024, 5, 1), latitude=CUSCO[0], longitude=CUSCO[1]), monitor
+    )
     create_incident(IncidentData(title="Threat", date=date(2024, 5, 2), admin1="Áncash"), monitor)
     assert service.region_names("admin1") == ["Áncash", "Cusco"]
     assert service.region_names("admin2") == ["Cusco"]
@@ -242,12 +283,14 @@ def test_outlines(app, shared_geo):
 
 # --- command line ------------------------------------------------------------------------------
 
+
 def test_cli_import_and_list(runner, shared_geo):
     result = runner.invoke(args=["regions", "list"])
     assert "admin1: 0" in result.output and "offline gazetteer" in result.output
     path = str(shared_geo / LAYERS["admin1"][0])
-    result = runner.invoke(args=["regions", "import", path, "--level", "admin1",
-                                 "--name-field", "NOMBDEP", "--code-field", "FIRST_IDDP"])
+    result = runner.invoke(
+        args=["regions", "import", path, "--level", "admin1", "--name-field", "NOMBDEP", "--code-field", "FIRST_IDDP"]
+    )
     assert result.exit_code == 0, result.output
     assert "Imported 25 admin1 regions" in result.output
     result = runner.invoke(args=["regions", "list"])

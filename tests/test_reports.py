@@ -1,5 +1,6 @@
 """Report figures against numbers worked out by hand from tests/report_scenario.py, on
 SQLite and PostgreSQL; and the promise that every figure's link lists exactly what it counts."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -17,8 +18,14 @@ from tests.report_scenario import PERIOD, build_scenario
 EXPECTED = {
     "1.1": {
         "total": {"incidents": 5, "killed": 0, "injured": 0, "detained": 2, "victims": 8},
-        "violation": {"org_admin_harassment": 1, "org_funding_restriction": 1, "org_closure": 1,
-                      "org_stigmatisation": 1, "org_raid": 1, "org_registration_denied": 1},
+        "violation": {
+            "org_admin_harassment": 1,
+            "org_funding_restriction": 1,
+            "org_closure": 1,
+            "org_stigmatisation": 1,
+            "org_raid": 1,
+            "org_registration_denied": 1,
+        },
         "victim_group": {"organisation": 5, "cso_member": 1, "hrd": 1},
         "admin1": {"Lima": 3, "Loreto": 1, "Cusco": 1},
         "admin2": {"Lima": 2, "": 1, "Maynas": 1, "Cusco": 1},
@@ -28,50 +35,144 @@ EXPECTED = {
     },
     "1.2": {
         "total": {"incidents": 8, "killed": 3, "injured": 31, "detained": 31, "victims": 384},
-        "violation": {"protest_excessive_force": 3, "protest_killing": 1, "protest_dispersal": 2,
-                      "protest_ban": 1, "protest_detention": 2, "protest_criminalisation": 1},
-        "victim_group": {"protester": 6, "student": 2, "community": 1, "community_leader": 1, "hrd": 1,
-                         "journalist": 1},
+        "violation": {
+            "protest_excessive_force": 3,
+            "protest_killing": 1,
+            "protest_dispersal": 2,
+            "protest_ban": 1,
+            "protest_detention": 2,
+            "protest_criminalisation": 1,
+        },
+        "victim_group": {
+            "protester": 6,
+            "student": 2,
+            "community": 1,
+            "community_leader": 1,
+            "hrd": 1,
+            "journalist": 1,
+        },
         "admin1": {"Lima": 4, "Puno": 1, "Cusco": 1, "Apurímac": 1, "Junín": 1},
         "admin2": {"Lima": 4, "San Román": 1, "Cusco": 1, "Cotabambas": 1, "Huancayo": 1},
         "perpetrator": {"police": 6, "military": 1, "state_official": 1, "judiciary": 1},
-        "month": {"2024-01": 1, "2024-02": 1, "2024-03": 1, "2024-05": 1, "2024-07": 2, "2024-09": 1,
-                  "2024-11": 1},
+        "month": {"2024-01": 1, "2024-02": 1, "2024-03": 1, "2024-05": 1, "2024-07": 2, "2024-09": 1, "2024-11": 1},
         "gender": {"unknown": 6, "male": 1, "female": 3},
     },
     "1.3": {
         "total": {"incidents": 10, "killed": 0, "injured": 7, "detained": 1, "victims": 44},
-        "violation": {"journalist_attack": 2, "online_harassment": 2, "journalist_threat": 1,
-                      "defamation_suit": 1, "media_closure": 1, "media_censorship": 1, "surveillance": 1,
-                      "data_leak": 1, "journalist_detention": 1, "internet_restriction": 1},
-        "victim_group": {"journalist": 7, "lgbtiq_activist": 1, "media_worker": 1, "organisation": 1,
-                         "community": 1, "family_member": 1, "protester": 1},
+        "violation": {
+            "journalist_attack": 2,
+            "online_harassment": 2,
+            "journalist_threat": 1,
+            "defamation_suit": 1,
+            "media_closure": 1,
+            "media_censorship": 1,
+            "surveillance": 1,
+            "data_leak": 1,
+            "journalist_detention": 1,
+            "internet_restriction": 1,
+        },
+        "victim_group": {
+            "journalist": 7,
+            "lgbtiq_activist": 1,
+            "media_worker": 1,
+            "organisation": 1,
+            "community": 1,
+            "family_member": 1,
+            "protester": 1,
+        },
         "admin1": {"Lima": 4, "Cusco": 1, "Piura": 1, "Ayacucho": 1, "Junín": 1, "San Martín": 1, "Loreto": 1},
         "admin2": {"Lima": 4, "Espinar": 1, "Piura": 1, "Huamanga": 1, "Satipo": 1, "Moyobamba": 1, "Maynas": 1},
         "perpetrator": {"police": 3, "state_official": 4, "company": 1, "legislature": 1, "unknown": 1},
-        "month": {"2024-01": 1, "2024-02": 1, "2024-03": 1, "2024-04": 1, "2024-06": 1, "2024-08": 2,
-                  "2024-09": 2, "2024-10": 1},
+        "month": {
+            "2024-01": 1,
+            "2024-02": 1,
+            "2024-03": 1,
+            "2024-04": 1,
+            "2024-06": 1,
+            "2024-08": 2,
+            "2024-09": 2,
+            "2024-10": 1,
+        },
         "gender": {"male": 3, "non_binary": 1, "female": 4, "unknown": 4},
     },
     "protection": {
         # P6 (a family member alone) and A4 (a community leader, but no protection code) are out.
         "total": {"incidents": 18, "killed": 4, "injured": 14, "detained": 14, "victims": 24},
-        "violation": {"killing": 4, "threat": 5, "attempted_killing": 1, "judicial_harassment": 1,
-                      "arbitrary_detention": 2, "physical_assault": 3, "smear_campaign": 2, "harassment": 1,
-                      "raid_home_office": 1},
-        "victim_group": {"environmental_defender": 4, "indigenous_leader": 1, "land_defender": 1,
-                         "community_leader": 1, "hrd": 3, "journalist": 4, "lgbtiq_activist": 1,
-                         "trade_unionist": 1, "cso_member": 2},
-        "admin1": {"Loreto": 5, "Ucayali": 1, "San Martín": 1, "Apurímac": 2, "Lima": 3, "Cusco": 2,
-                   "Madre de Dios": 1, "Puno": 1, "Junín": 2},
-        "admin2": {"Maynas": 4, "Datem del Marañón": 1, "Coronel Portillo": 1, "": 1, "Cotabambas": 1,
-                   "Abancay": 1, "Lima": 3, "Espinar": 1, "Cusco": 1, "Tambopata": 1, "San Román": 1,
-                   "Huancayo": 1, "Satipo": 1},
-        "perpetrator": {"illegal_logging": 2, "unknown": 3, "drug_trafficking": 1, "company": 2, "judiciary": 1,
-                        "police": 5, "state_official": 2, "illegal_mining": 1, "private_security": 1, "mob": 1,
-                        "legislature": 1},
-        "month": {"2024-01": 2, "2024-02": 2, "2024-03": 1, "2024-04": 1, "2024-05": 1, "2024-06": 1,
-                  "2024-07": 1, "2024-08": 2, "2024-09": 3, "2024-10": 1, "2024-11": 1, "2024-12": 2},
+        "violation": {
+            "killing": 4,
+            "threat": 5,
+            "attempted_killing": 1,
+            "judicial_harassment": 1,
+            "arbitrary_detention": 2,
+            "physical_assault": 3,
+            "smear_campaign": 2,
+            "harassment": 1,
+            "raid_home_office": 1,
+        },
+        "victim_group": {
+            "environmental_defender": 4,
+            "indigenous_leader": 1,
+            "land_defender": 1,
+            "community_leader": 1,
+            "hrd": 3,
+            "journalist": 4,
+            "lgbtiq_activist": 1,
+            "trade_unionist": 1,
+            "cso_member": 2,
+        },
+        "admin1": {
+            "Loreto": 5,
+            "Ucayali": 1,
+            "San Martín": 1,
+            "Apurímac": 2,
+            "Lima": 3,
+            "Cusco": 2,
+            "Madre de Dios": 1,
+            "Puno": 1,
+            "Junín": 2,
+        },
+        "admin2": {
+            "Maynas": 4,
+            "Datem del Marañón": 1,
+            "Coronel Portillo": 1,
+            "": 1,
+            "Cotabambas": 1,
+            "Abancay": 1,
+            "Lima": 3,
+            "Espinar": 1,
+            "Cusco": 1,
+            "Tambopata": 1,
+            "San Román": 1,
+            "Huancayo": 1,
+            "Satipo": 1,
+        },
+        "perpetrator": {
+            "illegal_logging": 2,
+            "unknown": 3,
+            "drug_trafficking": 1,
+            "company": 2,
+            "judiciary": 1,
+            "police": 5,
+            "state_official": 2,
+            "illegal_mining": 1,
+            "private_security": 1,
+            "mob": 1,
+            "legislature": 1,
+        },
+        "month": {
+            "2024-01": 2,
+            "2024-02": 2,
+            "2024-03": 1,
+            "2024-04": 1,
+            "2024-05": 1,
+            "2024-06": 1,
+            "2024-07": 1,
+            "2024-08": 2,
+            "2024-09": 3,
+            "2024-10": 1,
+            "2024-11": 1,
+            "2024-12": 2,
+        },
         # defender victims only: P2's and P5's female family members make no row
         "gender": {"male": 8, "female": 9, "non_binary": 1, "unknown": 1},
     },
@@ -83,9 +184,17 @@ EXPECTED_PERSONS = {
     "1.3": {"gender": {"male": 4, "non_binary": 1, "female": 5, "unknown": 34}},
     "protection": {
         "gender": {"male": 11, "female": 10, "non_binary": 1, "unknown": 2},
-        "victim_group": {"environmental_defender": 4, "indigenous_leader": 1, "land_defender": 2,
-                         "community_leader": 1, "hrd": 4, "journalist": 4, "lgbtiq_activist": 1,
-                         "trade_unionist": 4, "cso_member": 3},
+        "victim_group": {
+            "environmental_defender": 4,
+            "indigenous_leader": 1,
+            "land_defender": 2,
+            "community_leader": 1,
+            "hrd": 4,
+            "journalist": 4,
+            "lgbtiq_activist": 1,
+            "trade_unionist": 4,
+            "cso_member": 3,
+        },
     },
 }
 
@@ -122,13 +231,18 @@ def test_protection_figures_and_sentences(scenario, users):
     protection = report.section("protection")
     sentences = {(s.section, s.dimension, s.key): s for s in build_sentences(report)}
     killed = sentences["protection", "violation", "killing"]
-    assert killed.en == ("Between January and December 2024, at least 4 people were killed in attacks on human "
-                         "rights defenders, all of them in Loreto and Ucayali.")
+    assert killed.en == (
+        "Between January and December 2024, at least 4 people were killed in attacks on human "
+        "rights defenders, all of them in Loreto and Ucayali."
+    )
     assert killed.es.startswith("Entre enero y diciembre de 2024, al menos 4 personas fueron asesinadas")
-    assert sentences["protection", "gender", "female"].en.endswith("at least 10 women defenders were attacked in 9 incidents.")
+    assert sentences["protection", "gender", "female"].en.endswith(
+        "at least 10 women defenders were attacked in 9 incidents."
+    )
     assert [s.en.split(", ", 1)[1] for s in build_sentences(report) if s.section == "1.2"] == [
         "at least 8 incidents affecting freedom of peaceful assembly were recorded.",
-        "in incidents affecting freedom of peaceful assembly, at least 3 people killed, 31 injured and 31 detained."]
+        "in incidents affecting freedom of peaceful assembly, at least 3 people killed, 31 injured and 31 detained.",
+    ]
     assert (protection.women_defenders.count, protection.women_defenders.persons) == (9, 10)
     assert (protection.indigenous_defenders.count, protection.indigenous_defenders.persons) == (3, 3)
     assert protection.killing_incidents == 4
@@ -158,8 +272,13 @@ def test_a_section_filter_chooses_the_sections_and_filters_narrow_every_figure(s
     f, _ = parse_filters(MultiDict([("section", "protection"), ("admin1", "Loreto")]))
     report = build_report(*PERIOD, f, users["reviewer"])
     assert [s.key for s in report.sections] == ["protection"]
-    assert report.section("protection").totals == {"incidents": 5, "killed": 2, "injured": 0, "detained": 0,
-                                                   "victims": 5}
+    assert report.section("protection").totals == {
+        "incidents": 5,
+        "killed": 2,
+        "injured": 0,
+        "detained": 0,
+        "victims": 5,
+    }
     assert report.incidents == 5  # every counted Loreto incident is a protection case
 
 
@@ -169,11 +288,22 @@ def test_optional_sections(scenario, users):
     interference, digital = report.section("2.3"), report.section("6")
     assert interference.totals["incidents"] == 8
     assert {r.key: r.count for r in interference.breakdowns["violation"]} == {
-        "org_admin_harassment": 1, "org_funding_restriction": 1, "org_closure": 1, "org_raid": 1,
-        "org_registration_denied": 1, "judicial_harassment": 1, "surveillance": 1, "smear_campaign": 2}
+        "org_admin_harassment": 1,
+        "org_funding_restriction": 1,
+        "org_closure": 1,
+        "org_raid": 1,
+        "org_registration_denied": 1,
+        "judicial_harassment": 1,
+        "surveillance": 1,
+        "smear_campaign": 2,
+    }
     assert digital.totals["incidents"] == 4
     assert {r.key: r.count for r in digital.breakdowns["violation"]} == {
-        "online_harassment": 2, "surveillance": 1, "data_leak": 1, "internet_restriction": 1}
+        "online_harassment": 2,
+        "surveillance": 1,
+        "data_leak": 1,
+        "internet_restriction": 1,
+    }
 
 
 def test_compare_with_the_previous_period(scenario, users):
@@ -209,9 +339,14 @@ def _links(report):
             yield section.women_defenders.count, report.list_args(section.key, "gender", "female")
 
 
-LINK_CASES = [("reviewer", []), ("author", []), ("reviewer", [("admin1", "Lima"), ("admin1", "Loreto")]),
-              ("reviewer", [("victim_group", "journalist")]), ("author", [("perpetrator", "police")]),
-              ("reviewer", [("violation", "threat"), ("violation", "surveillance")])]
+LINK_CASES = [
+    ("reviewer", []),
+    ("author", []),
+    ("reviewer", [("admin1", "Lima"), ("admin1", "Loreto")]),
+    ("reviewer", [("victim_group", "journalist")]),
+    ("author", [("perpetrator", "police")]),
+    ("reviewer", [("violation", "threat"), ("violation", "surveillance")]),
+]
 
 
 def test_every_link_lists_exactly_the_incidents_it_counts(scenario, users):
@@ -234,8 +369,10 @@ def test_every_link_lists_exactly_the_incidents_it_counts(scenario, users):
 
 def test_gender_filter_pairs_with_the_victim_group(scenario, users):
     """P2: a male defender killed, his female relative threatened. He is no woman defender."""
+
     def count(args):
         return count_incidents(parse_filters(MultiDict(args))[0], users["reviewer"])
+
     assert count([("q", "P2"), ("gender", "female")]) == 1
     assert count([("q", "P2"), ("gender", "female"), ("victim_group", "environmental_defender")]) == 0
     assert count([("q", "P2"), ("gender", "male"), ("victim_group", "environmental_defender")]) == 1

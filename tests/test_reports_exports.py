@@ -1,5 +1,6 @@
 """Report exports read back: CSV, Markdown, DOCX (python-docx) and XLSX (openpyxl) carry the
 report's figures; the CLI writes them and the audit log records each export."""
+
 from __future__ import annotations
 
 import csv
@@ -23,8 +24,13 @@ from tracker.reports.service import build_report
 from tests.report_scenario import PERIOD, build_scenario
 from tests.test_reports import EXPECTED
 
-HEADINGS = ["Principle 1: Respect and protection of fundamental freedoms", "1.1 Freedom of association",
-            "1.2 Freedom of peaceful assembly", "1.3 Freedom of expression", "Protection of human rights defenders"]
+HEADINGS = [
+    "Principle 1: Respect and protection of fundamental freedoms",
+    "1.1 Freedom of association",
+    "1.2 Freedom of peaceful assembly",
+    "1.3 Freedom of expression",
+    "Protection of human rights defenders",
+]
 
 
 @pytest.fixture
@@ -34,8 +40,12 @@ def report(users):
 
 
 def expected_tidy() -> dict[tuple[str, str, str], int]:
-    return {(section, dimension, key): count for section, dims in EXPECTED.items()
-            for dimension, counts in dims.items() for key, count in counts.items()}
+    return {
+        (section, dimension, key): count
+        for section, dims in EXPECTED.items()
+        for dimension, counts in dims.items()
+        for key, count in counts.items()
+    }
 
 
 def test_exports(report, users):
@@ -61,8 +71,12 @@ def test_exports(report, users):
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert [h for h in headings if h in HEADINGS] == HEADINGS
     totals = [t for t in doc.tables if t.rows[0].cells[0].text == "Figure" and len(t.rows) == 6]
-    assert [[c.text for c in t.rows[1].cells] for t in totals] == [["Incidents", "5"], ["Incidents", "8"],
-                                                                 ["Incidents", "10"], ["Incidents", "18"]]
+    assert [[c.text for c in t.rows[1].cells] for t in totals] == [
+        ["Incidents", "5"],
+        ["Incidents", "8"],
+        ["Incidents", "10"],
+        ["Incidents", "18"],
+    ]
     assert len(doc.inline_shapes) == 8  # a bar chart and a trend per section
 
     book = load_workbook(io.BytesIO(export_report(report, "xlsx", reviewer, "en")))
@@ -98,14 +112,45 @@ def test_xlsx_of_an_author_has_no_names(users):
 def test_cli_writes_the_report(users, runner, tmp_path):
     build_scenario(users["monitor"], users["reviewer"])
     out = tmp_path / "report.csv"
-    result = runner.invoke(args=["report", "--from", "2024-01-01", "--to", "2024-12-31", "--section", "protection",
-                                 "--admin1", "Loreto", "--format", "csv", "-o", str(out), "--compare"])
+    result = runner.invoke(
+        args=[
+            "report",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-12-31",
+            "--section",
+            "protection",
+            "--admin1",
+            "Loreto",
+            "--format",
+            "csv",
+            "-o",
+            str(out),
+            "--compare",
+        ]
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(out.open(encoding="utf-8")))
     assert ["protection", "total", "incidents", "5"] in rows and {r[0] for r in rows[1:]} == {"protection"}
     docx_out = tmp_path / "report.docx"
-    result = runner.invoke(args=["report", "--from", "2024-01-01", "--to", "2024-12-31", "--format", "docx",
-                                 "-o", str(docx_out), "--score", "40", "--lang", "es"])
+    result = runner.invoke(
+        args=[
+            "report",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-12-31",
+            "--format",
+            "docx",
+            "-o",
+            str(docx_out),
+            "--score",
+            "40",
+            "--lang",
+            "es",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "Puntaje: 2.6 (Represivo)" in [p.text for p in Document(str(docx_out)).paragraphs]
 
@@ -113,6 +158,19 @@ def test_cli_writes_the_report(users, runner, tmp_path):
 def test_cli_refuses_a_report_without_a_period(app, runner, tmp_path):
     result = runner.invoke(args=["report", "--format", "md", "-o", str(tmp_path / "r.md")])
     assert result.exit_code != 0 and "--from and --to are required" in result.output
-    result = runner.invoke(args=["report", "--from", "2024-01-01", "--to", "2024-12-31", "--format", "md",
-                                 "-o", str(tmp_path / "r.md"), "--score", "120"])
+    result = runner.invoke(
+        args=[
+            "report",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-12-31",
+            "--format",
+            "md",
+            "-o",
+            str(tmp_path / "r.md"),
+            "--score",
+            "120",
+        ]
+    )
     assert result.exit_code != 0 and "between 0 and 100" in result.output

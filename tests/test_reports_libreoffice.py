@@ -6,6 +6,7 @@ Conversion does not depend on the database, so this runs on SQLite only (an `app
 its own, not conftest's, which would run it on PostgreSQL too). Without LibreOffice (`soffice`)
 it is skipped, or fails under TRACKER_REQUIRE_ALL=1.
 """
+
 from __future__ import annotations
 
 import re
@@ -69,11 +70,20 @@ def convert(soffice: str, tmp_path: Path, target: str, *sources: Path) -> list[P
     apart; without it a second soffice hands its work to the first one and returns at once."""
     profile = tmp_path / f"lo-profile-{target}"
     out = tmp_path / f"converted-{target}"
-    command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-               "--nolockcheck", "--convert-to", target, "--outdir", str(out), *map(str, sources)]
+    command = [
+        soffice,
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless",
+        "--norestore",
+        "--nolockcheck",
+        "--convert-to",
+        target,
+        "--outdir",
+        str(out),
+        *map(str, sources),
+    ]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT,
-                                stdin=subprocess.DEVNULL)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         pytest.fail(f"LibreOffice took more than {TIMEOUT} s to convert to {target}")
     log = f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"

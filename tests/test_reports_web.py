@@ -1,5 +1,6 @@
 """The /reports page: who may open it, and that every number it shows links to an incident
 list showing that same number; downloads and charts."""
+
 from __future__ import annotations
 
 import re
@@ -82,7 +83,7 @@ def test_form_offers_the_list_filters_and_a_country_filters_the_counts(client, a
 
     page = client.get("/reports/").text
     start = page.index('<form method="get" action="/reports/"')
-    form = page[start:page.index("</form>", start)]
+    form = page[start : page.index("</form>", start)]
     assert 'id="report-form"' in form and "Show report" in form
     assert 'name="from" required' in form and 'name="to" required' in form
     assert re.search(r'<select name="country" id="filter-country">\s*<option value="">All countries</option>', form)
@@ -90,8 +91,17 @@ def test_form_offers_the_list_filters_and_a_country_filters_the_counts(client, a
     assert '<select name="admin1" id="filter-admin1">' in form and '<option value="Madre de Dios">' in form
     assert '<select name="admin2" id="filter-admin2">' in form
     assert '<option value="">Verified and published</option>' in form
-    for name in ("score", "compare", "optional", "section", "violation", "victim_group", "perpetrator",
-                 "confidence", "q"):
+    for name in (
+        "score",
+        "compare",
+        "optional",
+        "section",
+        "violation",
+        "victim_group",
+        "perpetrator",
+        "confidence",
+        "q",
+    ):
         assert f'name="{name}"' in form
 
     assert protection_incidents("") == 2

@@ -1,4 +1,5 @@
 """Who sees what: incidents by role, and the restricted fields of DESIGN.md §2."""
+
 import logging
 
 import pytest
@@ -63,10 +64,17 @@ def test_public_incident_coordinates_visible_to_signed_in_readers(client, auth, 
     assert VICTIM_NAME not in page
 
 
-@pytest.mark.parametrize("role,path,allowed", [
-    ("monitor", "/admin/users", False), ("reviewer", "/admin/audit", False), ("admin", "/admin/audit", True),
-    ("author", "/incidents/new", False), ("viewer", "/incidents/new", False), ("monitor", "/incidents/new", True),
-])
+@pytest.mark.parametrize(
+    "role,path,allowed",
+    [
+        ("monitor", "/admin/users", False),
+        ("reviewer", "/admin/audit", False),
+        ("admin", "/admin/audit", True),
+        ("author", "/incidents/new", False),
+        ("viewer", "/incidents/new", False),
+        ("monitor", "/incidents/new", True),
+    ],
+)
 def test_pages_by_role(client, auth, role, path, allowed):
     auth.login(role)
     assert client.get(path).status_code == (200 if allowed else 403)
@@ -77,7 +85,9 @@ def test_victim_names_never_reach_the_logs(client, auth, users, caplog):
     incident = submit_incident(incident_data(), users["monitor"])
     auth.login("reviewer")
     client.get(f"/incidents/{incident.ref}")
-    client.post(f"/incidents/{incident.ref}/status", data={"to_status": "verified", "comment": "", "version": incident.version})
+    client.post(
+        f"/incidents/{incident.ref}/status", data={"to_status": "verified", "comment": "", "version": incident.version}
+    )
     assert VICTIM_NAME not in caplog.text
     assert "-12.5933" not in caplog.text
 
@@ -86,6 +96,7 @@ def test_audit_log_holds_no_names(client, auth, users):
     from tracker.extensions import db
     from tracker.models import AuditEntry
     import sqlalchemy as sa
+
     incident = submit_incident(incident_data(), users["monitor"])
     change_status(incident, "verified", users["reviewer"], f"checked with {VICTIM_NAME}'s family")
     details = " ".join(str(e.details) + e.target for e in db.session.scalars(sa.select(AuditEntry)))

@@ -1,5 +1,6 @@
 """Browser libraries are served by the app itself from static/vendor/ (filled by `make vendor`
 from the npm packages pinned in package-lock.json), never from a CDN, and need no login."""
+
 from __future__ import annotations
 
 import pytest

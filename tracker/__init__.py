@@ -1,4 +1,5 @@
 """Civic-space incident tracker: the application factory."""
+
 from __future__ import annotations
 
 import os
@@ -21,20 +22,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from .config import load_config
+
     load_config(app, test_config)
 
     from . import models  # noqa: F401  (registers the tables)
     from . import sqlite_settings  # noqa: F401  (tunes every SQLite connection)
     from .extensions import babel, csrf, db, login_manager, migrate
     from .i18n import select_locale
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(PROJECT_ROOT / "translations"))
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories=str(PROJECT_ROOT / "translations")
+    )
 
     from .auth import init_login
     from .security import configure_password_hashing
+
     configure_password_hashing(app.config["PASSWORD_HASH_PROFILE"])
     init_login(app, login_manager)
 
@@ -48,15 +53,28 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .main import bp as main_bp
     from .maps.views import bp as maps_bp
     from .reports.views import bp as reports_bp
-    for blueprint in (main_bp, auth_bp, incidents_bp, admin_bp, reports_bp, maps_bp, exports_bp,
-                      imports_bp, api_bp, tokens_bp):
+
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        incidents_bp,
+        admin_bp,
+        reports_bp,
+        maps_bp,
+        exports_bp,
+        imports_bp,
+        api_bp,
+        tokens_bp,
+    ):
         app.register_blueprint(blueprint)
 
     from .errors import register_error_pages
     from .templating import register_template_helpers
+
     register_error_pages(app)
     register_template_helpers(app)
 
     from .cli import register_commands
+
     register_commands(app)
     return app

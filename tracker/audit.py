@@ -1,5 +1,6 @@
 """Writing to the audit log. Callers pass identifiers and counts, never victim names,
 passwords, tokens or coordinates."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -2,6 +2,7 @@
 
 Core commands live here; feature packages add theirs through their own `cli.register`.
 """
+
 from __future__ import annotations
 
 import click
@@ -16,6 +17,7 @@ def register_commands(app: Flask) -> None:
     from .exchange.cli import register as register_exchange
     from .regions.cli import register as register_regions
     from .reports.cli import register as register_reports
+
     app.cli.add_command(init_db)
     app.cli.add_command(create_user_command)
     register_regions(app)
@@ -28,6 +30,7 @@ def register_commands(app: Flask) -> None:
 def init_db():
     """Create or upgrade the database schema to the latest migration."""
     from flask_migrate import upgrade
+
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("Database is up to date.")
 
@@ -41,6 +44,7 @@ def init_db():
 def create_user_command(email: str, role: str, name: str, password: str):
     """Create a user account with a role."""
     from .auth.service import create_user
+
     try:
         user = create_user(email, role, password, name=name)
     except ServiceError as exc:
@@ -50,6 +54,7 @@ def create_user_command(email: str, role: str, name: str, password: str):
 
 def _create_app():
     from . import create_app
+
     return create_app()
 
 

@@ -1,5 +1,6 @@
 """Configuration: safe defaults, then `instance/config.py`, then `TRACKER_*` environment
 variables, then (in tests) the mapping passed to `create_app`."""
+
 from __future__ import annotations
 
 import os

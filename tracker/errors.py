@@ -1,4 +1,5 @@
 """Error pages in the user's language, and the domain errors services raise."""
+
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user

@@ -1,5 +1,6 @@
 """Flask extensions, created without an app and bound in `create_app` (microblog style),
 so blueprints and models import them without circular imports."""
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate

@@ -10,6 +10,7 @@ from (incident form, import), and `refresh_facts` recomputes stored incidents (m
 `tracker recount` after the taxonomy gains a code). Bits follow the taxonomy's order, so
 new codes must be appended, never inserted.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -24,6 +25,7 @@ from .taxonomy import DEFENDER_GROUPS, GENDERS, PERPETRATOR_TYPES, VICTIM_GROUPS
 @dataclass(frozen=True)
 class BitSet:
     """Codes ↔ bits of an integer column."""
+
     codes: tuple[str, ...]
 
     def bit(self, code: str) -> int:
@@ -46,11 +48,14 @@ GENDER_BITS = BitSet(tuple(GENDERS))
 PERPETRATOR_BITS = BitSet(tuple(PERPETRATOR_TYPES))
 
 # column → the bit set it holds
-BIT_COLUMNS = {"violation_bits": VIOLATION_BITS, "victim_group_bits": VICTIM_GROUP_BITS,
-               "gender_bits": GENDER_BITS, "defender_gender_bits": GENDER_BITS,
-               "perpetrator_bits": PERPETRATOR_BITS}
-SUM_COLUMNS = ("victim_count", "defender_count", "women_defender_count", "indigenous_defender_count",
-               "source_count")
+BIT_COLUMNS = {
+    "violation_bits": VIOLATION_BITS,
+    "victim_group_bits": VICTIM_GROUP_BITS,
+    "gender_bits": GENDER_BITS,
+    "defender_gender_bits": GENDER_BITS,
+    "perpetrator_bits": PERPETRATOR_BITS,
+}
+SUM_COLUMNS = ("victim_count", "defender_count", "women_defender_count", "indigenous_defender_count", "source_count")
 FACT_COLUMNS = (*BIT_COLUMNS, *SUM_COLUMNS)
 
 
@@ -64,6 +69,7 @@ class VictimLike(Protocol):
 @dataclass(frozen=True)
 class StoredVictim:
     """A victim row as read back for `refresh_facts` (a Row's `count` is tuple.count)."""
+
     group: str
     gender: str
     count: int
@@ -74,8 +80,9 @@ def is_defender(victim: VictimLike) -> bool:
     return victim.group in DEFENDER_GROUPS
 
 
-def facts_of(codes: Iterable[str], victims: Iterable[VictimLike], perpetrator_types: Iterable[str],
-             sources: int) -> dict[str, int]:
+def facts_of(
+    codes: Iterable[str], victims: Iterable[VictimLike], perpetrator_types: Iterable[str], sources: int
+) -> dict[str, int]:
     """The stored summary of an incident with these violation codes, victims and perpetrators.
     "Women defenders" and "indigenous defenders" count defender victims only (DESIGN.md §3);
     a victim of group `indigenous_leader` is an indigenous defender whatever the flag says."""
@@ -90,8 +97,7 @@ def facts_of(codes: Iterable[str], victims: Iterable[VictimLike], perpetrator_ty
         "victim_count": sum(v.count for v in victims),
         "defender_count": sum(v.count for v in defenders),
         "women_defender_count": sum(v.count for v in defenders if v.gender == "female"),
-        "indigenous_defender_count": sum(v.count for v in defenders
-                                         if v.indigenous or v.group == "indigenous_leader"),
+        "indigenous_defender_count": sum(v.count for v in defenders if v.indigenous or v.group == "indigenous_leader"),
         "source_count": sources,
     }
 
@@ -108,30 +114,59 @@ def in_section(incident_table, codes: Iterable[str], defenders_only: bool) -> sa
 REFRESH_BATCH = 2000
 
 
-def refresh_facts(connection: sa.Connection, where: sa.ColumnElement[bool] | None = None,
-                  progress=None) -> int:
+def refresh_facts(connection: sa.Connection, where: sa.ColumnElement[bool] | None = None, progress=None) -> int:
     """Recompute the stored summary of the incidents matching `where` (all by default) from
     their child rows, in batches of REFRESH_BATCH. Returns how many were refreshed."""
     from .models import Incident, IncidentViolation, Perpetrator, Source, Victim
-    ids = connection.scalars(sa.select(Incident.id).where(*([where] if where is not None else []))
-                             .order_by(Incident.id)).all()
+
+    ids = connection.scalars(
+        sa.select(Incident.id).where(*([where] if where is not None else [])).order_by(Incident.id)
+    ).all()
     table = Incident.__table__
     for start in range(0, len(ids), REFRESH_BATCH):
-        batch = ids[start:start + REFRESH_BATCH]
-        codes = _by_incident(connection, sa.select(IncidentViolation.incident_id, IncidentViolation.code)
-                             .where(IncidentViolation.incident_id.in_(batch)))
-        victims = _by_incident(connection, sa.select(Victim.incident_id, Victim.group, Victim.gender, Victim.count,
-                                                     Victim.indigenous).where(Victim.incident_id.in_(batch)))
+        batch = ids[start : start + REFRESH_BATCH]
+        codes = _by_incident(
+            connection,
+            sa.select(IncidentViolation.incident_id, IncidentViolation.code).where(
+                IncidentViolation.incident_id.in_(batch)
+            ),
+        )
+        victims = _by_incident(
+            connection,
+            sa.select(Victim.incident_id, Victim.group, Victim.gender, Victim.count, Victim.indigenous).where(
+                Victim.incident_id.in_(batch)
+            ),
+        )
         victims = {i: [StoredVictim(*row[1:]) for row in rows] for i, rows in victims.items()}
-        perpetrators = _by_incident(connection, sa.select(Perpetrator.incident_id, Perpetrator.type)
-                                    .where(Perpetrator.incident_id.in_(batch)))
-        sources = dict(connection.execute(sa.select(Source.incident_id, sa.func.count())
-                                          .where(Source.incident_id.in_(batch)).group_by(Source.incident_id)).all())
-        rows = [{"b_id": i, **facts_of((c for _, c in codes.get(i, ())), victims.get(i, ()),
-                                       (t for _, t in perpetrators.get(i, ())), sources.get(i, 0))} for i in batch]
-        connection.execute(table.update().where(table.c.id == sa.bindparam("b_id"))
-                           # updated_at kept: a recount is not an edit
-            .values({**{name: sa.bindparam(name) for name in FACT_COLUMNS}, "updated_at": table.c.updated_at}), rows)
+        perpetrators = _by_incident(
+            connection, sa.select(Perpetrator.incident_id, Perpetrator.type).where(Perpetrator.incident_id.in_(batch))
+        )
+        sources = dict(
+            connection.execute(
+                sa.select(Source.incident_id, sa.func.count())
+                .where(Source.incident_id.in_(batch))
+                .group_by(Source.incident_id)
+            ).all()
+        )
+        rows = [
+            {
+                "b_id": i,
+                **facts_of(
+                    (c for _, c in codes.get(i, ())),
+                    victims.get(i, ()),
+                    (t for _, t in perpetrators.get(i, ())),
+                    sources.get(i, 0),
+                ),
+            }
+            for i in batch
+        ]
+        connection.execute(
+            table.update()
+            .where(table.c.id == sa.bindparam("b_id"))
+            # updated_at kept: a recount is not an edit
+            .values({**{name: sa.bindparam(name) for name in FACT_COLUMNS}, "updated_at": table.c.updated_at}),
+            rows,
+        )
         if progress:
             progress("refreshing", start + len(batch), len(ids))
     return len(ids)

@@ -5,6 +5,7 @@ reports, exports and the API. Parameter names are those of DESIGN.md §4.
 use (so a mistyped link says what is wrong instead of silently showing everything);
 `filtered_incidents` turns the filter into SQL.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
@@ -16,8 +17,16 @@ from werkzeug.datastructures import MultiDict
 
 from .facts import in_section
 from .models import Incident, IncidentViolation, Perpetrator, Victim
-from .taxonomy import (CONFIDENCES, GENDERS, PERPETRATOR_TYPES, SECTION_BY_KEY, STATUSES,
-                       VICTIM_GROUPS, VIOLATIONS, section_codes)
+from .taxonomy import (
+    CONFIDENCES,
+    GENDERS,
+    PERPETRATOR_TYPES,
+    SECTION_BY_KEY,
+    STATUSES,
+    VICTIM_GROUPS,
+    VIOLATIONS,
+    section_codes,
+)
 
 SORTS = ("date_desc", "date_asc")
 
@@ -59,9 +68,16 @@ class IncidentFilter:
 
 # parameter name -> the codes it accepts (None: any non-empty text, e.g. region names)
 _LIST_PARAMS: dict[str, object] = {
-    "section": SECTION_BY_KEY, "violation": VIOLATIONS, "victim_group": VICTIM_GROUPS, "gender": GENDERS,
-    "perpetrator": PERPETRATOR_TYPES, "status": STATUSES, "confidence": CONFIDENCES,
-    "country": None, "admin1": None, "admin2": None,
+    "section": SECTION_BY_KEY,
+    "violation": VIOLATIONS,
+    "victim_group": VICTIM_GROUPS,
+    "gender": GENDERS,
+    "perpetrator": PERPETRATOR_TYPES,
+    "status": STATUSES,
+    "confidence": CONFIDENCES,
+    "country": None,
+    "admin1": None,
+    "admin2": None,
 }
 
 
@@ -88,8 +104,9 @@ def parse_filters(args: MultiDict) -> tuple[IncidentFilter, list[str]]:
             if name == "country":
                 value = value.upper()
                 if not (len(value) == 2 and value.isalpha()):
-                    errors.append(_("'%(value)s' is not a two-letter country code (ISO 3166-1, e.g. PE).",
-                                    value=raw.strip()))
+                    errors.append(
+                        _("'%(value)s' is not a two-letter country code (ISO 3166-1, e.g. PE).", value=raw.strip())
+                    )
                     continue
             if allowed is not None and value not in allowed:
                 errors.append(_("Unknown value '%(value)s' for %(name)s.", value=value, name=name))
@@ -153,8 +170,9 @@ def filter_conditions(f: IncidentFilter) -> list[sa.ColumnElement[bool]]:
         conds.append(_with_child(Perpetrator, Perpetrator.type.in_(f.perpetrator)))
     if f.q:
         pattern = f"%{_escape_like(f.q)}%"
-        conds.append(sa.or_(*(col.ilike(pattern, escape="\\")
-                              for col in (Incident.title, Incident.description, Incident.place))))
+        conds.append(
+            sa.or_(*(col.ilike(pattern, escape="\\") for col in (Incident.title, Incident.description, Incident.place)))
+        )
     return conds
 
 
@@ -170,6 +188,7 @@ def _escape_like(text: str) -> str:
 def filtered_incidents(f: IncidentFilter, user=None, sort: str = "date_desc") -> sa.Select:
     """SELECT of the incidents matching `f` that `user` may see, in the requested order."""
     from .security import visible_incidents_clause
+
     stmt = sa.select(Incident).where(visible_incidents_clause(user), *filter_conditions(f))
     if sort == "date_asc":
         return stmt.order_by(Incident.date.asc(), Incident.id.asc())
@@ -179,6 +198,6 @@ def filtered_incidents(f: IncidentFilter, user=None, sort: str = "date_desc") ->
 def count_incidents(f: IncidentFilter, user=None) -> int:
     from .extensions import db
     from .security import visible_incidents_clause
-    stmt = sa.select(sa.func.count()).select_from(Incident).where(
-        visible_incidents_clause(user), *filter_conditions(f))
+
+    stmt = sa.select(sa.func.count()).select_from(Incident).where(visible_incidents_clause(user), *filter_conditions(f))
     return db.session.scalar(stmt) or 0

@@ -1,4 +1,5 @@
 """Language choice: the user's pick from the header switch, else the browser's, else Spanish."""
+
 from flask import current_app, has_request_context, request, session
 
 from .taxonomy import Term

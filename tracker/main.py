@@ -1,4 +1,5 @@
 """Home, language switch and health check."""
+
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, request, session, url_for

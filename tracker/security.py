@@ -3,6 +3,7 @@ which incidents a user may list, and which restricted fields they may read.
 
 Views, exports and the API all ask this module; none decides on its own.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -27,6 +28,7 @@ def configure_password_hashing(profile: str) -> None:
     """Pick an argon2 parameter profile by name (tests use the cheapest one for speed)."""
     global _hasher
     _hasher = PasswordHasher.from_parameters(getattr(profiles, profile))
+
 
 MIN_PASSWORD_LENGTH = 10
 STAFF_ROLES = ("admin", "reviewer")
@@ -66,7 +68,6 @@ def can_manage_users(user) -> bool:
     return role_of(user) == "admin"
 
 
-
 def can_read_reports(user) -> bool:
     """Report authors and staff: the report page counts verified data and offers exports."""
     return role_of(user) in ("admin", "reviewer", "author")
@@ -75,6 +76,7 @@ def can_read_reports(user) -> bool:
 def visible_incidents_clause(user) -> sa.ColumnElement[bool]:
     """SQL condition selecting the incidents this user may list or open."""
     from .models import Incident
+
     role = role_of(user)
     cited = Incident.status.in_(REPORTABLE_STATUSES)
     if role in STAFF_ROLES:
@@ -95,10 +97,11 @@ def is_owner(user, incident: Incident) -> bool:
 @dataclass(frozen=True)
 class IncidentAccess:
     """What one user may do with and see of one incident."""
+
     edit: bool
     review: bool
-    identities: bool       # victim names and organisations, perpetrators' names, confidential sources
-    exact_location: bool   # coordinates and place name precise enough to find someone
+    identities: bool  # victim names and organisations, perpetrators' names, confidential sources
+    exact_location: bool  # coordinates and place name precise enough to find someone
     history: bool
 
 
@@ -112,8 +115,8 @@ def incident_access(user, incident: Incident) -> IncidentAccess:
         review=staff,
         identities=identities,
         # anonymous readers: as on the public map (`exact_location_clause`)
-        exact_location=identities or (incident.visibility == "public" if role is not None
-                                      else incident.public_location == "exact"),
+        exact_location=identities
+        or (incident.visibility == "public" if role is not None else incident.public_location == "exact"),
         history=staff or owner,
     )
 
@@ -122,6 +125,7 @@ def identities_clause(user) -> sa.ColumnElement[bool]:
     """SQL twin of `incident_access(user, incident).identities`, for exports that decide
     row by row without loading incidents."""
     from .models import Incident
+
     role = role_of(user)
     if role in STAFF_ROLES:
         return sa.true()
@@ -133,6 +137,7 @@ def identities_clause(user) -> sa.ColumnElement[bool]:
 def exact_location_clause(user) -> sa.ColumnElement[bool]:
     """SQL twin of `incident_access(user, incident).exact_location`."""
     from .models import Incident
+
     role = role_of(user)
     if role in STAFF_ROLES:
         return sa.true()
@@ -160,9 +165,20 @@ def user_may_open(user: User | None, incident: Incident) -> bool:
 
 
 # Endpoints an anonymous visitor may reach; every other route requires login (deny by default).
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "vendor", "main.set_language", "main.health",
-                              "maps.public_map", "maps.public_map_data", "maps.public_map_image",
-                              "maps.public_map_download", "exports.public"})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "auth.login",
+        "static",
+        "vendor",
+        "main.set_language",
+        "main.health",
+        "maps.public_map",
+        "maps.public_map_data",
+        "maps.public_map_image",
+        "maps.public_map_download",
+        "exports.public",
+    }
+)
 # Blueprints that identify their callers themselves (the API, by token; without one a caller
 # is anonymous and sees public data only): the login gate lets them answer, not redirect.
 SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
@@ -195,5 +211,7 @@ def content_security_policy(tile_url: str, nonce: str) -> str:
     """Scripts from this server, or inline with this response's nonce; styles only from this
     server (and inline); images also from the configured tile host."""
     img = "'self' data:" + (f" {_tile_origin(tile_url)}" if tile_url.startswith("http") else "")
-    return (f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
-            f"img-src {img}; connect-src 'self'; frame-ancestors 'self'; form-action 'self'")
+    return (
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+        f"img-src {img}; connect-src 'self'; frame-ancestors 'self'; form-action 'self'"
+    )

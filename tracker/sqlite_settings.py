@@ -4,6 +4,7 @@ page cache of tens of megabytes instead of 2 MB (a report reads a quarter of a m
 incidents through an index at a million rows; the default cache turns that into a system
 call per page), and a write-ahead log, so pages stay readable while a background import
 writes. `synchronous` stays FULL: a saved draft must survive a power cut."""
+
 from __future__ import annotations
 
 import sqlite3

@@ -1,5 +1,6 @@
 """Helpers templates use: taxonomy labels in the current language, role checks, dates
 shown with their precision, links that keep the current filters."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -48,6 +49,7 @@ def country_choices() -> list[tuple[str, str]]:
     """(code, name in the reader's language) for the countries incidents are recorded in;
     for anonymous visitors, those of public incidents only."""
     from .regions.service import country_codes
+
     names = get_locale().territories
     public = not current_user.is_authenticated
     return [(code, f"{names.get(code, code)} ({code})") for code in country_codes(public)]
@@ -62,6 +64,11 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject():
-        return {"taxonomy": taxonomy, "security": security, "locale": select_locale,
-                "label": term_label, "tile_url": app.config["TILE_URL"],
-                "tile_attribution": app.config["TILE_ATTRIBUTION"]}
+        return {
+            "taxonomy": taxonomy,
+            "security": security,
+            "locale": select_locale,
+            "label": term_label,
+            "tile_url": app.config["TILE_URL"],
+            "tile_attribution": app.config["TILE_ATTRIBUTION"],
+        }

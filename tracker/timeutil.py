@@ -1,4 +1,5 @@
 """Timestamps are stored as naive UTC on every database, so SQLite and PostgreSQL agree."""
+
 from datetime import UTC, datetime
 
 

@@ -8,6 +8,7 @@ host other than 127.0.0.1 is blocked and fails the test (TILE_URL is "" so no ma
 
 Without Chromium or Playwright the tests are skipped, or fail under TRACKER_REQUIRE_ALL=1.
 """
+
 from __future__ import annotations
 
 import threading
@@ -105,6 +106,7 @@ def is_local(url: str) -> bool:
 @dataclass
 class Traffic:
     """What the pages of one browser context asked for, and what went wrong in them."""
+
     requests: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
@@ -121,8 +123,12 @@ class Traffic:
 
 
 def _open_context(browser, live_server, traffic: Traffic, **options):
-    context = browser.new_context(base_url=live_server.url, locale="es-PE",
-                                  viewport=options.pop("viewport", {"width": 1280, "height": 900}), **options)
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="es-PE",
+        viewport=options.pop("viewport", {"width": 1280, "height": 900}),
+        **options,
+    )
     context.set_default_timeout(TIMEOUT_MS)
     context.on("request", lambda request: traffic.requests.append(request.url))
     # Nothing leaves the machine even if a page tries: foreign requests are aborted (and
@@ -132,6 +138,7 @@ def _open_context(browser, live_server, traffic: Traffic, **options):
     def watch(page):
         page.on("pageerror", lambda exc: traffic.page_errors.append(str(exc)))
         page.on("console", lambda msg: msg.type == "error" and traffic.console_errors.append(msg.text))
+
     context.on("page", watch)
     return context
 
@@ -157,8 +164,15 @@ def page(context):
 @pytest.fixture
 def phone_page(browser, live_server, traffic):
     """A page in a phone-sized context (375 px wide, touch)."""
-    context = _open_context(browser, live_server, traffic, viewport={"width": 375, "height": 740},
-                            device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = _open_context(
+        browser,
+        live_server,
+        traffic,
+        viewport={"width": 375, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     yield context.new_page()
     context.close()
     traffic.check()

@@ -1,4 +1,5 @@
 """Steps the browser tests share: logging in and out, the language switch, form rows."""
+
 from __future__ import annotations
 
 import re
@@ -58,5 +59,6 @@ def add_row(page, kind: str) -> int:
     names = rows.nth(before).evaluate("row => Array.from(row.querySelectorAll('[name]'), el => el.name)")
     indexes = {m.group(1) for m in map(re.compile(rf"^{kind}-(\d+)-[a-z_]+$").match, names) if m}
     assert names and len(indexes) == 1 and all(re.match(rf"^{kind}-\d+-", n) for n in names), (
-        f"the added {kind} row's fields are misnamed, so the server ignores them: {names}")
+        f"the added {kind} row's fields are misnamed, so the server ignores them: {names}"
+    )
     return int(indexes.pop())

@@ -1,4 +1,5 @@
 """Nothing a monitor types is lost: not after a validation error, not after the session ends."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit

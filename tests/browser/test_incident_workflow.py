@@ -1,4 +1,5 @@
 """A monitor records an incident through the real form; a reviewer verifies and publishes it."""
+
 from __future__ import annotations
 
 import re

@@ -1,6 +1,7 @@
 """The incident map in Chromium: it renders, its layers switch, a filter changes the count,
 and the public map shows only what the public may see. The fixtures fail the test if any
 request leaves 127.0.0.1 (TILE_URL is "", so the map draws region outlines instead of tiles)."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
@@ -26,13 +27,23 @@ def map_incidents(live_server):
     from tracker.extensions import db
     from tracker.incidents.service import change_status
     from tracker.models import User
+
     with live_server.app.app_context():
-        monitor, reviewer = (db.session.scalar(sa.select(User).where(User.email == email_of(role)))
-                             for role in ("monitor", "reviewer"))
+        monitor, reviewer = (
+            db.session.scalar(sa.select(User).where(User.email == email_of(role))) for role in ("monitor", "reviewer")
+        )
         for suffix, code, (lat, lon), public in PLACES:
-            incident = submit_incident(incident_data(
-                title=f"{TAG} {suffix}", violations=[code], latitude=lat, longitude=lon,
-                visibility="public" if public else "internal", public_location="exact"), monitor)
+            incident = submit_incident(
+                incident_data(
+                    title=f"{TAG} {suffix}",
+                    violations=[code],
+                    latitude=lat,
+                    longitude=lon,
+                    visibility="public" if public else "internal",
+                    public_location="exact",
+                ),
+                monitor,
+            )
             change_status(incident, "verified", reviewer, "ok")
             if public:
                 change_status(incident, "published", reviewer, "ok")
@@ -83,6 +94,7 @@ def test_map_renders_switches_layers_and_follows_filters(page, map_incidents):
 
 def test_public_map_shows_only_published_public_incidents(page, live_server, map_incidents):
     from tracker.filters import IncidentFilter, count_incidents
+
     with live_server.app.app_context():
         published_public = count_incidents(IncidentFilter(), None)
     page.goto("/public/map")
@@ -101,8 +113,9 @@ def test_map_asks_once_for_the_data_of_its_first_view(page, map_incidents, path)
     if not path.startswith("/public"):
         login(page, "reviewer")
     asked: list[dict] = []  # the query of each data request
-    page.on("request", lambda request: "/map/data" in request.url
-            and asked.append(parse_qs(urlsplit(request.url).query)))
+    page.on(
+        "request", lambda request: "/map/data" in request.url and asked.append(parse_qs(urlsplit(request.url).query))
+    )
     page.goto(path)
     wait_loaded(page, "admin1" if "regions" in path else "points")
     page.wait_for_timeout(1000)  # past the map's 250 ms wait after a move: a late request would be seen

@@ -1,4 +1,5 @@
 """The incident form works on a phone: nothing sticks out sideways at 375 px."""
+
 from __future__ import annotations
 
 import pytest

@@ -19,8 +19,13 @@ class _RoleForm(FlaskForm):
 class NewUserForm(_RoleForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(_l("Enter a valid email address."))])
     name = StringField(_l("Name"), validators=[Length(max=120)])
-    password = PasswordField(_l("Initial password"), validators=[
-        DataRequired(), Length(min=MIN_PASSWORD_LENGTH, message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))])
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)),
+        ],
+    )
 
 
 class RoleForm(_RoleForm):

@@ -1,4 +1,5 @@
 """Admin pages: users and roles, and the audit log. Admins only."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -32,15 +33,20 @@ def users():
     form = NewUserForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(form.email.data, form.role.data, form.password.data,
-                                        name=form.name.data, actor=current_user)
+            user = accounts.create_user(
+                form.email.data, form.role.data, form.password.data, name=form.name.data, actor=current_user
+            )
             flash(_("Created %(email)s.", email=user.email), "success")
             return redirect(url_for("admin.users"))
         except ServiceError as exc:
             form.email.errors.append(str(exc))
     all_users = db.session.scalars(sa.select(User).order_by(User.email)).all()
-    return render_template("admin/users.html", form=form, users=all_users,
-                           role_forms={u.id: RoleForm(role=u.role, prefix=f"u{u.id}") for u in all_users})
+    return render_template(
+        "admin/users.html",
+        form=form,
+        users=all_users,
+        role_forms={u.id: RoleForm(role=u.role, prefix=f"u{u.id}") for u in all_users},
+    )
 
 
 def _user_or_404(user_id: int) -> User:
@@ -88,5 +94,11 @@ def audit_log():
         stmt = stmt.where(AuditEntry.action == action)
     entries = db.session.scalars(stmt.limit(AUDIT_PER_PAGE + 1).offset((page - 1) * AUDIT_PER_PAGE)).all()
     actions = db.session.scalars(sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
-    return render_template("admin/audit.html", entries=entries[:AUDIT_PER_PAGE], page=page,
-                           has_next=len(entries) > AUDIT_PER_PAGE, action=action, actions=actions)
+    return render_template(
+        "admin/audit.html",
+        entries=entries[:AUDIT_PER_PAGE],
+        page=page,
+        has_next=len(entries) > AUDIT_PER_PAGE,
+        action=action,
+        actions=actions,
+    )

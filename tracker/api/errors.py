@@ -2,6 +2,7 @@
 a `message` to show a person and, for refused parameters, one line per problem in `details`.
 Never an HTML page: unknown /api/ addresses and unexpected failures included.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -43,8 +44,11 @@ def error_response(error: Exception):
         error = InternalServerError()
     code = error.code or 500
     message = error.description if isinstance(error, ApiError) else _messages().get(code, error.description)
-    body = {"error": HTTP_STATUS_CODES.get(code, "error").lower().replace(" ", "_").replace("'", ""),
-            "message": message, "details": getattr(error, "details", [])}
+    body = {
+        "error": HTTP_STATUS_CODES.get(code, "error").lower().replace(" ", "_").replace("'", ""),
+        "message": message,
+        "details": getattr(error, "details", []),
+    }
     response = jsonify(body)
     response.status_code = code
     if isinstance(error, MethodNotAllowed) and error.valid_methods:

@@ -1,4 +1,5 @@
 """Forms of the token pages (the user's own and the admin's)."""
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -11,15 +12,20 @@ from .tokens import NAME_LENGTH
 
 
 class NewTokenForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_LENGTH)],
-                       description=_l("What will use it, e.g. “partner dashboard”."))
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=NAME_LENGTH)],
+        description=_l("What will use it, e.g. “partner dashboard”."),
+    )
 
 
 class TokenForAccountForm(NewTokenForm):
     """An admin makes a token for an active account, e.g. one set up for a partner's tool."""
+
     user_id = SelectField(_l("Account"), coerce=int)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user_id.choices = [(u.id, u.email) for u in db.session.scalars(
-            sa.select(User).where(User.active).order_by(User.email))]
+        self.user_id.choices = [
+            (u.id, u.email) for u in db.session.scalars(sa.select(User).where(User.active).order_by(User.email))
+        ]

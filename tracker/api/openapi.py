@@ -4,12 +4,26 @@ Written by hand next to the code it describes; enumerations come from tracker/ta
 and the limits from tracker/api/service.py, so codes cannot drift. tests/test_api_schema.py
 runs schemathesis against the app with this document to keep the two in step.
 """
+
 from __future__ import annotations
 
 from ..filters import SORTS
-from ..taxonomy import (CONFIDENCES, DATE_PRECISIONS, GENDERS, GEO_PRECISIONS, INVOLVEMENTS, PERPETRATOR_TYPES,
-                        PUBLIC_LOCATIONS, RELIABILITY, SECTION_BY_KEY, SOURCE_KINDS, STATUSES, VICTIM_GROUPS,
-                        VIOLATIONS, VISIBILITIES)
+from ..taxonomy import (
+    CONFIDENCES,
+    DATE_PRECISIONS,
+    GENDERS,
+    GEO_PRECISIONS,
+    INVOLVEMENTS,
+    PERPETRATOR_TYPES,
+    PUBLIC_LOCATIONS,
+    RELIABILITY,
+    SECTION_BY_KEY,
+    SOURCE_KINDS,
+    STATUSES,
+    VICTIM_GROUPS,
+    VIOLATIONS,
+    VISIBILITIES,
+)
 from .service import DEFAULT_LIMIT, MAX_LIMIT
 
 TEXT = {"type": "string"}
@@ -28,8 +42,12 @@ def _enum(codes) -> dict:
 
 def _object(properties: dict, optional: tuple[str, ...] = ()) -> dict:
     """A closed object: every property listed, all required but `optional` ones."""
-    return {"type": "object", "additionalProperties": False, "properties": properties,
-            "required": [name for name in properties if name not in optional]}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+        "required": [name for name in properties if name not in optional],
+    }
 
 
 def _array(items: dict) -> dict:
@@ -55,8 +73,11 @@ def _filter_parameters(period_required: bool) -> list[dict]:
         _query("section", _array(_enum(SECTION_BY_KEY)), "Report section the incidents are counted in."),
         _query("violation", _array(_enum(VIOLATIONS)), "Violation code."),
         _query("victim_group", _array(_enum(VICTIM_GROUPS)), "Victim group."),
-        _query("gender", _array(_enum(GENDERS)),
-               "Victim gender (with victim_group: a victim of those groups and this gender)."),
+        _query(
+            "gender",
+            _array(_enum(GENDERS)),
+            "Victim gender (with victim_group: a victim of those groups and this gender).",
+        ),
         _query("perpetrator", _array(_enum(PERPETRATOR_TYPES)), "Perpetrator type."),
         _query("country", _array({"type": "string", "pattern": "^[A-Za-z]{2}$"}), "ISO 3166-1 alpha-2 code."),
         _query("admin1", _array(TEXT), "Department (region) name."),
@@ -76,116 +97,228 @@ def _ok(description: str, schema: dict) -> dict:
 
 
 BAD_REQUEST = _error("A parameter cannot be used; `details` lists each problem.")
-UNAUTHORIZED = _error("The Authorization header is malformed, or the token is unknown, revoked or its "
-                      "account deactivated.")
+UNAUTHORIZED = _error(
+    "The Authorization header is malformed, or the token is unknown, revoked or its account deactivated."
+)
 
-LOCATION = _object({
-    "country": TEXT, "admin1": TEXT, "admin2": TEXT, "admin3": TEXT,
-    "place": {**TEXT, "description": "Empty unless the caller may see the exact location."},
-    "latitude": _nullable({"type": "number"}), "longitude": _nullable({"type": "number"}),
-    "precision": _nullable({**_enum(("exact", "admin3", "admin2", "admin1")),
-                            "description": "What the point is: the incident's own, or the centroid of a region "
-                                           "standing for it; null: no point."}),
-    "geo_precision": _nullable(_enum(GEO_PRECISIONS)),
-})
+LOCATION = _object(
+    {
+        "country": TEXT,
+        "admin1": TEXT,
+        "admin2": TEXT,
+        "admin3": TEXT,
+        "place": {**TEXT, "description": "Empty unless the caller may see the exact location."},
+        "latitude": _nullable({"type": "number"}),
+        "longitude": _nullable({"type": "number"}),
+        "precision": _nullable(
+            {
+                **_enum(("exact", "admin3", "admin2", "admin1")),
+                "description": "What the point is: the incident's own, or the centroid of a region "
+                "standing for it; null: no point.",
+            }
+        ),
+        "geo_precision": _nullable(_enum(GEO_PRECISIONS)),
+    }
+)
 
-INCIDENT = _object({
-    "ref": TEXT, "title": TEXT, "description": TEXT, "date": DAY, "date_precision": _enum(DATE_PRECISIONS),
-    "end_date": _nullable(DAY), "status": _enum(STATUSES), "confidence": _enum(CONFIDENCES),
-    "visibility": _enum(VISIBILITIES), "public_location": _enum(PUBLIC_LOCATIONS),
-    "location": LOCATION,
-    "violations": _array(_enum(VIOLATIONS)),
-    "victims": _array(_object({
-        "group": _enum(VICTIM_GROUPS), "count": INTEGER, "gender": _enum(GENDERS), "indigenous": BOOLEAN,
-        "lgbtiq": BOOLEAN, "woman_defender": BOOLEAN, "name": TEXT, "organisation": TEXT,
-    }, optional=("name", "organisation"))),
-    "perpetrators": _array(_object({"type": _enum(PERPETRATOR_TYPES), "involvement": _enum(INVOLVEMENTS),
-                                    "name": TEXT}, optional=("name",))),
-    "sources": _array(_object({
-        "kind": _enum(SOURCE_KINDS), "title": TEXT, "url": TEXT, "publisher": TEXT,
-        "published_on": _nullable(DAY), "reliability": _enum(RELIABILITY), "confidential": BOOLEAN,
-    })),
-    "killed": _nullable(INTEGER), "injured": _nullable(INTEGER), "detained": _nullable(INTEGER),
-    "event": _nullable(TEXT),
-    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
-    "access": _object({"identities": BOOLEAN, "exact_location": BOOLEAN}),
-})
+INCIDENT = _object(
+    {
+        "ref": TEXT,
+        "title": TEXT,
+        "description": TEXT,
+        "date": DAY,
+        "date_precision": _enum(DATE_PRECISIONS),
+        "end_date": _nullable(DAY),
+        "status": _enum(STATUSES),
+        "confidence": _enum(CONFIDENCES),
+        "visibility": _enum(VISIBILITIES),
+        "public_location": _enum(PUBLIC_LOCATIONS),
+        "location": LOCATION,
+        "violations": _array(_enum(VIOLATIONS)),
+        "victims": _array(
+            _object(
+                {
+                    "group": _enum(VICTIM_GROUPS),
+                    "count": INTEGER,
+                    "gender": _enum(GENDERS),
+                    "indigenous": BOOLEAN,
+                    "lgbtiq": BOOLEAN,
+                    "woman_defender": BOOLEAN,
+                    "name": TEXT,
+                    "organisation": TEXT,
+                },
+                optional=("name", "organisation"),
+            )
+        ),
+        "perpetrators": _array(
+            _object(
+                {"type": _enum(PERPETRATOR_TYPES), "involvement": _enum(INVOLVEMENTS), "name": TEXT}, optional=("name",)
+            )
+        ),
+        "sources": _array(
+            _object(
+                {
+                    "kind": _enum(SOURCE_KINDS),
+                    "title": TEXT,
+                    "url": TEXT,
+                    "publisher": TEXT,
+                    "published_on": _nullable(DAY),
+                    "reliability": _enum(RELIABILITY),
+                    "confidential": BOOLEAN,
+                }
+            )
+        ),
+        "killed": _nullable(INTEGER),
+        "injured": _nullable(INTEGER),
+        "detained": _nullable(INTEGER),
+        "event": _nullable(TEXT),
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "access": _object({"identities": BOOLEAN, "exact_location": BOOLEAN}),
+    }
+)
 
 ROW = _object({"key": TEXT, "count": INTEGER, "persons": _nullable(INTEGER)})
-SECTION = _object({
-    "key": _enum(SECTION_BY_KEY), "label": TEXT,
-    "totals": _object({name: _nullable(INTEGER) for name in ("incidents", "killed", "injured", "detained", "victims")}),
-    "breakdowns": _object({name: _array(ROW) for name in
-                           ("violation", "victim_group", "admin1", "admin2", "perpetrator", "month", "gender")}),
-    "women_defenders": _nullable(ROW), "indigenous_defenders": _nullable(ROW),
-    "killing_incidents": _nullable(INTEGER), "killed_by_admin1": _nullable(_array(ROW)),
-    "killings": _nullable(_array(_object({
-        "ref": TEXT, "date": DAY, "date_precision": _enum(DATE_PRECISIONS), "place": TEXT, "admin1": TEXT,
-        "admin2": TEXT, "groups": _array(_enum(VICTIM_GROUPS)), "killed": _nullable(INTEGER),
-        "names": _nullable(_array(TEXT)),
-    }))),
-})
+SECTION = _object(
+    {
+        "key": _enum(SECTION_BY_KEY),
+        "label": TEXT,
+        "totals": _object(
+            {name: _nullable(INTEGER) for name in ("incidents", "killed", "injured", "detained", "victims")}
+        ),
+        "breakdowns": _object(
+            {
+                name: _array(ROW)
+                for name in ("violation", "victim_group", "admin1", "admin2", "perpetrator", "month", "gender")
+            }
+        ),
+        "women_defenders": _nullable(ROW),
+        "indigenous_defenders": _nullable(ROW),
+        "killing_incidents": _nullable(INTEGER),
+        "killed_by_admin1": _nullable(_array(ROW)),
+        "killings": _nullable(
+            _array(
+                _object(
+                    {
+                        "ref": TEXT,
+                        "date": DAY,
+                        "date_precision": _enum(DATE_PRECISIONS),
+                        "place": TEXT,
+                        "admin1": TEXT,
+                        "admin2": TEXT,
+                        "groups": _array(_enum(VICTIM_GROUPS)),
+                        "killed": _nullable(INTEGER),
+                        "names": _nullable(_array(TEXT)),
+                    }
+                )
+            )
+        ),
+    }
+)
 
 
 def openapi_document() -> dict:
     return {
         "openapi": "3.0.3",
-        "info": {"title": "Civic-space incident tracker API", "version": "1",
-                 "description": "Incidents against defenders, protesters and journalists, and the report figures. "
-                                "Send `Authorization: Bearer <token>` (tokens: /account/tokens) to read what your "
-                                "account may read; without a token, published public incidents only."},
+        "info": {
+            "title": "Civic-space incident tracker API",
+            "version": "1",
+            "description": "Incidents against defenders, protesters and journalists, and the report figures. "
+            "Send `Authorization: Bearer <token>` (tokens: /account/tokens) to read what your "
+            "account may read; without a token, published public incidents only.",
+        },
         "servers": [{"url": "/api/v1"}],
         "security": [{}, {"token": []}],
         "paths": {
-            "/incidents": {"get": {
-                "operationId": "listIncidents",
-                "summary": "Incidents matching the filters, newest first, a page at a time.",
-                "parameters": [*_filter_parameters(period_required=False),
-                               _query("sort", {**_enum(SORTS), "default": SORTS[0]}, "Order (date, then id)."),
-                               _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
-                                                "default": DEFAULT_LIMIT}, "Incidents per page."),
-                               _query("cursor", TEXT, "`next_cursor` of the previous page.")],
-                "responses": {"200": _ok("A page of incidents.", _ref("IncidentPage")),
-                              "400": BAD_REQUEST, "401": UNAUTHORIZED},
-            }},
-            "/incidents/{ref}": {"get": {
-                "operationId": "getIncident",
-                "summary": "One incident.",
-                "parameters": [{"name": "ref", "in": "path", "required": True, "schema": TEXT,
-                                "description": "The incident's reference, e.g. PE-2024-00042."}],
-                "responses": {"200": _ok("The incident.", _ref("Incident")), "400": BAD_REQUEST,
-                              "401": UNAUTHORIZED,
-                              "404": _error("No such incident, or the caller may not see it.")},
-            }},
-            "/stats": {"get": {
-                "operationId": "getStats",
-                "summary": "The report sections' figures for a period (report authors, reviewers, admins).",
-                "parameters": _filter_parameters(period_required=True),
-                "responses": {"200": _ok("Figures per section.", _ref("Stats")), "400": BAD_REQUEST,
-                              "401": _error("No token, or a bad one."),
-                              "403": _error("The token's account may not read reports.")},
-            }},
-            "/openapi.json": {"get": {
-                "operationId": "getOpenapi", "summary": "This document.",
-                "responses": {"200": _ok("OpenAPI 3 document.", {"type": "object"}), "401": UNAUTHORIZED},
-            }},
+            "/incidents": {
+                "get": {
+                    "operationId": "listIncidents",
+                    "summary": "Incidents matching the filters, newest first, a page at a time.",
+                    "parameters": [
+                        *_filter_parameters(period_required=False),
+                        _query("sort", {**_enum(SORTS), "default": SORTS[0]}, "Order (date, then id)."),
+                        _query(
+                            "limit",
+                            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+                            "Incidents per page.",
+                        ),
+                        _query("cursor", TEXT, "`next_cursor` of the previous page."),
+                    ],
+                    "responses": {
+                        "200": _ok("A page of incidents.", _ref("IncidentPage")),
+                        "400": BAD_REQUEST,
+                        "401": UNAUTHORIZED,
+                    },
+                }
+            },
+            "/incidents/{ref}": {
+                "get": {
+                    "operationId": "getIncident",
+                    "summary": "One incident.",
+                    "parameters": [
+                        {
+                            "name": "ref",
+                            "in": "path",
+                            "required": True,
+                            "schema": TEXT,
+                            "description": "The incident's reference, e.g. PE-2024-00042.",
+                        }
+                    ],
+                    "responses": {
+                        "200": _ok("The incident.", _ref("Incident")),
+                        "400": BAD_REQUEST,
+                        "401": UNAUTHORIZED,
+                        "404": _error("No such incident, or the caller may not see it."),
+                    },
+                }
+            },
+            "/stats": {
+                "get": {
+                    "operationId": "getStats",
+                    "summary": "The report sections' figures for a period (report authors, reviewers, admins).",
+                    "parameters": _filter_parameters(period_required=True),
+                    "responses": {
+                        "200": _ok("Figures per section.", _ref("Stats")),
+                        "400": BAD_REQUEST,
+                        "401": _error("No token, or a bad one."),
+                        "403": _error("The token's account may not read reports."),
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "getOpenapi",
+                    "summary": "This document.",
+                    "responses": {"200": _ok("OpenAPI 3 document.", {"type": "object"}), "401": UNAUTHORIZED},
+                }
+            },
         },
         "components": {
-            "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
-                                          "description": "A personal API token (/account/tokens)."}},
+            "securitySchemes": {
+                "token": {"type": "http", "scheme": "bearer", "description": "A personal API token (/account/tokens)."}
+            },
             "schemas": {
                 "Error": _object({"error": TEXT, "message": TEXT, "details": _array(TEXT)}),
                 "Incident": INCIDENT,
-                "IncidentPage": _object({
-                    "items": _array(_ref("Incident")), "limit": INTEGER,
-                    "next_cursor": _nullable({**TEXT, "description": "Pass as `cursor` for the next page; "
-                                                                     "null on the last page."}),
-                    "next": _nullable({**TEXT, "description": "URL of the next page."}),
-                }),
-                "Stats": _object({
-                    "period": _object({"from": DAY, "to": DAY}), "statuses": _array(_enum(STATUSES)),
-                    "incidents": INTEGER, "sources": INTEGER, "sections": _array(SECTION),
-                }),
+                "IncidentPage": _object(
+                    {
+                        "items": _array(_ref("Incident")),
+                        "limit": INTEGER,
+                        "next_cursor": _nullable(
+                            {**TEXT, "description": "Pass as `cursor` for the next page; null on the last page."}
+                        ),
+                        "next": _nullable({**TEXT, "description": "URL of the next page."}),
+                    }
+                ),
+                "Stats": _object(
+                    {
+                        "period": _object({"from": DAY, "to": DAY}),
+                        "statuses": _array(_enum(STATUSES)),
+                        "incidents": INTEGER,
+                        "sources": INTEGER,
+                        "sections": _array(SECTION),
+                    }
+                ),
             },
         },
     }

@@ -8,6 +8,7 @@ anonymous callers get it as the public map shows it (its centroid and names down
 region, or nothing), signed-in callers get the centroid of the finest region named.
 Field names are those of tracker/api/openapi.py, which a test checks against these dicts.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -48,8 +49,10 @@ def incident_json(record: IncidentRecord, user, place_of: Placer) -> dict:
         "location": _location(incident, access.exact_location, role_of(user) is None, place_of),
         "violations": [v.code for v in record.violations],
         "victims": [_victim(v, access.identities) for v in record.victims],
-        "perpetrators": [{"type": p.type, "involvement": p.involvement} | ({"name": p.name} if access.identities else {})
-                         for p in record.perpetrators],
+        "perpetrators": [
+            {"type": p.type, "involvement": p.involvement} | ({"name": p.name} if access.identities else {})
+            for p in record.perpetrators
+        ],
         "sources": [_source(s) for s in record.sources if access.identities or not s.confidential],
         "killed": incident.killed,
         "injured": incident.injured,
@@ -64,28 +67,50 @@ def incident_json(record: IncidentRecord, user, place_of: Placer) -> dict:
 def _location(incident, exact: bool, anonymous: bool, place_of: Placer) -> dict:
     names = (incident.admin1, incident.admin2, incident.admin3)
     if exact and incident.latitude is not None and incident.longitude is not None:
-        point = {"place": incident.place, "latitude": incident.latitude, "longitude": incident.longitude,
-                 "precision": "exact", "geo_precision": incident.geo_precision}
+        point = {
+            "place": incident.place,
+            "latitude": incident.latitude,
+            "longitude": incident.longitude,
+            "precision": "exact",
+            "geo_precision": incident.geo_precision,
+        }
     else:
         shown = shown_region(place_of, incident.public_location, names, public=anonymous)
         names = shown.names
-        point = {"place": "", "latitude": shown.latitude, "longitude": shown.longitude, "precision": shown.level,
-                 "geo_precision": None}
+        point = {
+            "place": "",
+            "latitude": shown.latitude,
+            "longitude": shown.longitude,
+            "precision": shown.level,
+            "geo_precision": None,
+        }
     return {"country": incident.country, "admin1": names[0], "admin2": names[1], "admin3": names[2], **point}
 
 
 def _victim(victim, identities: bool) -> dict:
-    row = {"group": victim.group, "count": victim.count, "gender": victim.gender,
-           "indigenous": victim.indigenous, "lgbtiq": victim.lgbtiq, "woman_defender": victim.woman_defender}
+    row = {
+        "group": victim.group,
+        "count": victim.count,
+        "gender": victim.gender,
+        "indigenous": victim.indigenous,
+        "lgbtiq": victim.lgbtiq,
+        "woman_defender": victim.woman_defender,
+    }
     if identities:
         row |= {"name": victim.name, "organisation": victim.organisation}
     return row
 
 
 def _source(source) -> dict:
-    return {"kind": source.kind, "title": source.title, "url": source.url, "publisher": source.publisher,
-            "published_on": _day(source.published_on), "reliability": source.reliability,
-            "confidential": source.confidential}
+    return {
+        "kind": source.kind,
+        "title": source.title,
+        "url": source.url,
+        "publisher": source.publisher,
+        "published_on": _day(source.published_on),
+        "reliability": source.reliability,
+        "confidential": source.confidential,
+    }
 
 
 def report_json(report: Report, locale: str) -> dict:
@@ -119,6 +144,14 @@ def _section(section: SectionReport, locale: str) -> dict:
 
 
 def _killing(killing: Killing) -> dict:
-    return {"ref": killing.ref, "date": _day(killing.date), "date_precision": killing.date_precision,
-            "place": killing.place, "admin1": killing.admin1, "admin2": killing.admin2, "groups": killing.groups,
-            "killed": killing.killed, "names": killing.names}
+    return {
+        "ref": killing.ref,
+        "date": _day(killing.date),
+        "date_precision": killing.date_precision,
+        "place": killing.place,
+        "admin1": killing.admin1,
+        "admin2": killing.admin2,
+        "groups": killing.groups,
+        "killed": killing.killed,
+        "names": killing.names,
+    }

@@ -8,6 +8,7 @@ Pages are cut by keyset (the last date and id seen), not by offset: an incident 
 while a client pages through is either before its position (not seen) or after it (seen
 once), so nothing is skipped or repeated, and a deep page costs what the first one does.
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,6 +41,7 @@ class ParameterError(ServiceError):
 @dataclass(frozen=True)
 class Cursor:
     """Where the next page starts: after the incident with this date and id, in this order."""
+
     sort: str
     date: date
     id: int
@@ -94,8 +96,9 @@ def reader_conditions(filters: IncidentFilter, user) -> list[sa.ColumnElement[bo
     search is refused: it also reads place names, so its hits would tell where an incident
     the public sees only as a department is."""
     if role_of(user) is None and filters.q:
-        raise ParameterError(_("Text search (q) needs an API token: it also searches place names "
-                               "that the public may not see."))
+        raise ParameterError(
+            _("Text search (q) needs an API token: it also searches place names that the public may not see.")
+        )
     conditions = [visible_incidents_clause(user), *filter_conditions(filters)]
     conditions += [region_shown_clause(user, level) for level in ("admin1", "admin2") if getattr(filters, level)]
     return conditions
@@ -112,26 +115,65 @@ def _after(cursor: Cursor) -> sa.ColumnElement[bool]:
 # What an incident's JSON shows, and what security.incident_access reads, as plain rows: a
 # page is five queries and no ORM objects (loading those took twice as long per page).
 INCIDENT_COLUMNS = (
-    Incident.id, Incident.ref, Incident.title, Incident.description, Incident.date, Incident.date_precision,
-    Incident.end_date, Incident.status, Incident.confidence, Incident.visibility, Incident.public_location,
-    Incident.country, Incident.admin1, Incident.admin2, Incident.admin3, Incident.place, Incident.latitude,
-    Incident.longitude, Incident.geo_precision, Incident.killed, Incident.injured, Incident.detained,
-    Incident.created_by_id, Incident.created_at, Incident.updated_at, Event.name.label("event"))
+    Incident.id,
+    Incident.ref,
+    Incident.title,
+    Incident.description,
+    Incident.date,
+    Incident.date_precision,
+    Incident.end_date,
+    Incident.status,
+    Incident.confidence,
+    Incident.visibility,
+    Incident.public_location,
+    Incident.country,
+    Incident.admin1,
+    Incident.admin2,
+    Incident.admin3,
+    Incident.place,
+    Incident.latitude,
+    Incident.longitude,
+    Incident.geo_precision,
+    Incident.killed,
+    Incident.injured,
+    Incident.detained,
+    Incident.created_by_id,
+    Incident.created_at,
+    Incident.updated_at,
+    Event.name.label("event"),
+)
 CHILDREN = {
     "violations": sa.select(IncidentViolation.incident_id, IncidentViolation.code).order_by(IncidentViolation.code),
-    "victims": sa.select(Victim.incident_id, Victim.group, Victim.count, Victim.gender, Victim.name,
-                         Victim.organisation, Victim.indigenous, Victim.lgbtiq, Victim.woman_defender)
-                 .order_by(Victim.position),
-    "perpetrators": sa.select(Perpetrator.incident_id, Perpetrator.type, Perpetrator.involvement, Perpetrator.name)
-                      .order_by(Perpetrator.position),
-    "sources": sa.select(Source.incident_id, Source.kind, Source.title, Source.url, Source.publisher,
-                         Source.published_on, Source.reliability, Source.confidential).order_by(Source.position),
+    "victims": sa.select(
+        Victim.incident_id,
+        Victim.group,
+        Victim.count,
+        Victim.gender,
+        Victim.name,
+        Victim.organisation,
+        Victim.indigenous,
+        Victim.lgbtiq,
+        Victim.woman_defender,
+    ).order_by(Victim.position),
+    "perpetrators": sa.select(
+        Perpetrator.incident_id, Perpetrator.type, Perpetrator.involvement, Perpetrator.name
+    ).order_by(Perpetrator.position),
+    "sources": sa.select(
+        Source.incident_id,
+        Source.kind,
+        Source.title,
+        Source.url,
+        Source.publisher,
+        Source.published_on,
+        Source.reliability,
+        Source.confidential,
+    ).order_by(Source.position),
 }
 
 
 @dataclass
 class IncidentRecord:
-    incident: sa.Row               # INCIDENT_COLUMNS
+    incident: sa.Row  # INCIDENT_COLUMNS
     violations: list[sa.Row]
     victims: list[sa.Row]
     perpetrators: list[sa.Row]
@@ -140,8 +182,13 @@ class IncidentRecord:
 
 def incident_rows(*conditions, order=(), limit: int | None = None) -> list[IncidentRecord]:
     """The incidents meeting `conditions` with their child rows, one query per table."""
-    stmt = (sa.select(*INCIDENT_COLUMNS).outerjoin(Event, Incident.event_id == Event.id)
-            .where(*conditions).order_by(*order).limit(limit))
+    stmt = (
+        sa.select(*INCIDENT_COLUMNS)
+        .outerjoin(Event, Incident.event_id == Event.id)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(limit)
+    )
     incidents = db.session.execute(stmt).all()
     ids = [row.id for row in incidents]
     children: dict[str, defaultdict[int, list]] = {name: defaultdict(list) for name in CHILDREN}
@@ -151,13 +198,16 @@ def incident_rows(*conditions, order=(), limit: int | None = None) -> list[Incid
     return [IncidentRecord(row, **{name: rows[row.id] for name, rows in children.items()}) for row in incidents]
 
 
-def incident_page(filters: IncidentFilter, user, limit: int = DEFAULT_LIMIT, sort: str = "date_desc",
-                  cursor: Cursor | None = None) -> IncidentPage:
+def incident_page(
+    filters: IncidentFilter, user, limit: int = DEFAULT_LIMIT, sort: str = "date_desc", cursor: Cursor | None = None
+) -> IncidentPage:
     """Up to `limit` incidents in `sort` order, starting after `cursor`."""
     if cursor is not None and cursor.sort != sort:
         raise ParameterError(_("The cursor belongs to another sort order; start again without it."))
     conditions = reader_conditions(filters, user) + ([_after(cursor)] if cursor else [])
-    order = (Incident.date.asc(), Incident.id.asc()) if sort == "date_asc" else (Incident.date.desc(), Incident.id.desc())
+    order = (
+        (Incident.date.asc(), Incident.id.asc()) if sort == "date_asc" else (Incident.date.desc(), Incident.id.desc())
+    )
     records = incident_rows(*conditions, order=order, limit=limit + 1)
     if len(records) <= limit:
         return IncidentPage(records, None)

@@ -1,6 +1,7 @@
 """The token pages: a signed-in user creates and revokes their own API tokens
 (/account/tokens); admins revoke anyone's from /admin/tokens through the same revoke action.
 HTML forms with CSRF protection, unlike the API itself. HTTP only: tokens.py does the work."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for

@@ -4,6 +4,7 @@ needed, so the token pages, the admin pages, the API and the tests share them.
 The plaintext of a token exists only in the value `issue_token` returns; it is never stored,
 logged or written to the audit log (which gets the token's id, name and prefix).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,8 @@ from ..models import ApiToken, User
 from ..security import can_manage_users
 from ..timeutil import utcnow
 
-TOKEN_PREFIX = "trk_"       # tells a tracker token apart from other secrets (e.g. to secret scanners)
-SHOWN_CHARACTERS = 8        # of the random part, kept to tell a user's tokens apart
+TOKEN_PREFIX = "trk_"  # tells a tracker token apart from other secrets (e.g. to secret scanners)
+SHOWN_CHARACTERS = 8  # of the random part, kept to tell a user's tokens apart
 NAME_LENGTH = 80
 # `last_used_at` is written at most this often, so reading the API is not a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -47,12 +48,22 @@ def issue_token(user: User, name: str, actor=None) -> IssuedToken:
     if len(name) > NAME_LENGTH:
         raise ServiceError(_("The name may have at most %(n)d characters.", n=NAME_LENGTH))
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=_digest(plaintext),
-                     prefix=plaintext[:len(TOKEN_PREFIX) + SHOWN_CHARACTERS])
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=_digest(plaintext),
+        prefix=plaintext[: len(TOKEN_PREFIX) + SHOWN_CHARACTERS],
+    )
     db.session.add(token)
     db.session.flush()
-    audit.record("api_token_created", f"api_token:{token.id}", user=actor or user, owner=f"user:{user.id}",
-                 name=name, prefix=token.prefix)
+    audit.record(
+        "api_token_created",
+        f"api_token:{token.id}",
+        user=actor or user,
+        owner=f"user:{user.id}",
+        name=name,
+        prefix=token.prefix,
+    )
     db.session.commit()
     return IssuedToken(token, plaintext)
 
@@ -64,8 +75,14 @@ def revoke_token(token: ApiToken, actor) -> None:
     if token.revoked_at is not None:
         return
     token.revoked_at = utcnow()
-    audit.record("api_token_revoked", f"api_token:{token.id}", user=actor, owner=f"user:{token.user_id}",
-                 name=token.name, prefix=token.prefix)
+    audit.record(
+        "api_token_revoked",
+        f"api_token:{token.id}",
+        user=actor,
+        owner=f"user:{token.user_id}",
+        name=token.name,
+        prefix=token.prefix,
+    )
     db.session.commit()
 
 

@@ -5,6 +5,7 @@ browser session is ignored here, so no cookie can make a cross-site request act 
 anyone, and CSRF tokens are not needed. Without a token a caller is anonymous and reads
 what the public map shows.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -20,8 +21,7 @@ from ..security import can_read_reports, is_authenticated
 from .errors import ApiError, error_response, register_api_errors
 from .openapi import openapi_document
 from .serialise import incident_json, report_json
-from .service import (Cursor, ParameterError, find_incident, incident_page, parse_limit, parse_sort,
-                      period_report)
+from .service import Cursor, ParameterError, find_incident, incident_page, parse_limit, parse_sort, period_report
 from .tokens import user_for_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -46,11 +46,16 @@ def identify_caller():
         return
     scheme, _space, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, _("Send the token as 'Authorization: Bearer <token>'."), headers={"WWW-Authenticate": CHALLENGE})
+        raise ApiError(
+            401, _("Send the token as 'Authorization: Bearer <token>'."), headers={"WWW-Authenticate": CHALLENGE}
+        )
     g.api_user = user_for_token(token.strip())
     if g.api_user is None:
-        raise ApiError(401, _("This token is not valid: it is unknown or revoked, or its account is deactivated."),
-                       headers={"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'})
+        raise ApiError(
+            401,
+            _("This token is not valid: it is unknown or revoked, or its account is deactivated."),
+            headers={"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'},
+        )
 
 
 @bp.after_request
@@ -86,8 +91,12 @@ def list_incidents():
     if next_cursor:
         query = filters.to_args() + [("sort", sort), ("limit", str(limit)), ("cursor", next_cursor)]
         next_url = f"{url_for('api.list_incidents')}?{urlencode(query)}"
-    return jsonify(items=[incident_json(r, g.api_user, place_of) for r in page.records], limit=limit,
-                   next_cursor=next_cursor, next=next_url)
+    return jsonify(
+        items=[incident_json(r, g.api_user, place_of) for r in page.records],
+        limit=limit,
+        next_cursor=next_cursor,
+        next=next_url,
+    )
 
 
 @bp.get("/incidents/<ref>")

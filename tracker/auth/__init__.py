@@ -1,12 +1,18 @@
 """Login, logout and the deny-by-default gate in front of every route."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
 from ..extensions import db
-from ..security import (PUBLIC_ENDPOINTS, SECURITY_HEADERS, SELF_AUTHENTICATING_BLUEPRINTS,
-                        content_security_policy, csp_nonce)
+from ..security import (
+    PUBLIC_ENDPOINTS,
+    SECURITY_HEADERS,
+    SELF_AUTHENTICATING_BLUEPRINTS,
+    content_security_policy,
+    csp_nonce,
+)
 
 
 def init_login(app: Flask, login_manager: LoginManager) -> None:
@@ -17,6 +23,7 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
         from ..models import User
+
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
 
@@ -26,8 +33,11 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
 
 def _require_login():
     """Every endpoint needs a signed-in user unless it is on the public allowlist."""
-    if (request.endpoint in PUBLIC_ENDPOINTS or request.blueprint in SELF_AUTHENTICATING_BLUEPRINTS
-            or current_user.is_authenticated):
+    if (
+        request.endpoint in PUBLIC_ENDPOINTS
+        or request.blueprint in SELF_AUTHENTICATING_BLUEPRINTS
+        or current_user.is_authenticated
+    ):
         return None
     if request.endpoint is None:  # unknown URL: let it 404 without revealing anything
         return None
@@ -41,7 +51,8 @@ def _set_security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault(
-        "Content-Security-Policy", content_security_policy(current_app.config["TILE_URL"], csp_nonce()))
+        "Content-Security-Policy", content_security_policy(current_app.config["TILE_URL"], csp_nonce())
+    )
     if current_user.is_authenticated:
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -1,5 +1,6 @@
 """Accounts: creating users, checking passwords, changing roles. Plain functions, no Flask
 request needed, so the CLI, the admin pages and the tests share them."""
+
 from __future__ import annotations
 
 from functools import cache
@@ -54,8 +55,7 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_user(email)
     ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not ok or not user.active:
-        audit.record("login_failed", f"user:{user.id}" if user else "", user=None,
-                     actor=normalise_email(email)[:254])
+        audit.record("login_failed", f"user:{user.id}" if user else "", user=None, actor=normalise_email(email)[:254])
         db.session.commit()
         return None
     user.last_login_at = utcnow()

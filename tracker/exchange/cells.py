@@ -7,6 +7,7 @@ imports take that apostrophe off again, so text survives a round trip unchanged 
 stored as text. Only free-text columns are treated: numbers and coordinates such as `-12.5`
 are data, not formulas.
 """
+
 from __future__ import annotations
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -3,6 +3,7 @@
 The commands run as the system (full access); the work is done by the importer, the
 exporter and the demo module, which the web views and benchmarks share.
 """
+
 from __future__ import annotations
 
 import sys
@@ -18,9 +19,21 @@ from ..errors import ServiceError
 from .formats import FORMATS
 
 # filter parameter (DESIGN.md §4) -> may it be repeated
-FILTER_PARAMS = {"from": False, "to": False, "section": True, "violation": True, "victim_group": True,
-                 "perpetrator": True, "country": True, "admin1": True, "admin2": True, "status": True,
-                 "confidence": True, "gender": True, "q": False}
+FILTER_PARAMS = {
+    "from": False,
+    "to": False,
+    "section": True,
+    "violation": True,
+    "victim_group": True,
+    "perpetrator": True,
+    "country": True,
+    "admin1": True,
+    "admin2": True,
+    "status": True,
+    "confidence": True,
+    "gender": True,
+    "q": False,
+}
 APP_URL = "http://127.0.0.1:5000"
 WARNINGS_SHOWN = 20
 
@@ -58,9 +71,13 @@ class ProgressLine:
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "acled"]),
-              help="csv: the canonical CSV; xlsx: its columns in a workbook; acled: ACLED's export. "
-                   "Default: told by the file's name and header.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx", "acled"]),
+    help="csv: the canonical CSV; xlsx: its columns in a workbook; acled: ACLED's export. "
+    "Default: told by the file's name and header.",
+)
 @click.option("--dry-run", is_flag=True, help="Check every row, store nothing.")
 @click.option("--skip-invalid", is_flag=True, help="Store the valid rows, leave out those with errors.")
 @with_appcontext
@@ -68,6 +85,7 @@ def import_command(file: Path, fmt: str | None, dry_run: bool, skip_invalid: boo
     """Import incidents from FILE: every row, or none if any is wrong. A row whose ref is
     stored updates that incident; one that may repeat a stored incident is flagged."""
     from .importer import import_file
+
     with ProgressLine() as progress:
         result = import_file(file, fmt, dry_run=dry_run, skip_invalid=skip_invalid, progress=progress)
     if result.encoding:
@@ -81,36 +99,56 @@ def import_command(file: Path, fmt: str | None, dry_run: bool, skip_invalid: boo
     if result.errors and (not skip_invalid or not result.valid):
         raise click.ClickException(f"{len(result.errors)} problem(s) in {file.name}; nothing was stored.")
     if dry_run:
-        click.echo(f"{result.valid} of {result.rows} rows are valid; nothing was stored (dry run): "
-                   f"{result.to_update} would update stored incidents, {result.already} are stored already, "
-                   f"{result.similar} may be duplicates.")
+        click.echo(
+            f"{result.valid} of {result.rows} rows are valid; nothing was stored (dry run): "
+            f"{result.to_update} would update stored incidents, {result.already} are stored already, "
+            f"{result.similar} may be duplicates."
+        )
     else:
         click.echo(f"Imported {result.stored} incidents from {file.name}.")
-        click.echo(f"{result.created} new, {result.updated} updated, {result.unchanged} unchanged, "
-                   f"{result.skipped} rows with errors skipped, {result.similar} flagged as possible duplicates.")
+        click.echo(
+            f"{result.created} new, {result.updated} updated, {result.unchanged} unchanged, "
+            f"{result.skipped} rows with errors skipped, {result.similar} flagged as possible duplicates."
+        )
 
 
 def filter_options(command):
     """--from, --to, --section … : the web's filter names as options."""
     for name, repeatable in reversed(FILTER_PARAMS.items()):
-        command = click.option(f"--{name.replace('_', '-')}", f"filter_{name}", multiple=repeatable,
-                               metavar="YYYY-MM-DD" if name in ("from", "to") else None,
-                               help="Repeatable." if repeatable else None)(command)
+        command = click.option(
+            f"--{name.replace('_', '-')}",
+            f"filter_{name}",
+            multiple=repeatable,
+            metavar="YYYY-MM-DD" if name in ("from", "to") else None,
+            help="Repeatable." if repeatable else None,
+        )(command)
     return command
 
 
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="csv", show_default=True,
-              help="csv: canonical CSV; xlsx; geojson; acled: ACLED's columns and codes; "
-                   "hxl: canonical CSV with a row of HXL hashtags.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-              required=True, help="File to write, or - for standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(FORMATS)),
+    default="csv",
+    show_default=True,
+    help="csv: canonical CSV; xlsx; geojson; acled: ACLED's columns and codes; "
+    "hxl: canonical CSV with a row of HXL hashtags.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    required=True,
+    help="File to write, or - for standard output.",
+)
 @filter_options
 @with_appcontext
 def export_command(fmt: str, output: Path, **filters):
     """Export the incidents matching the filters (all by default), every field included."""
     from ..filters import parse_filters
     from .exporter import Export
+
     args = MultiDict()
     for key, value in filters.items():
         for item in value if isinstance(value, tuple) else [value]:
@@ -130,12 +168,17 @@ def export_command(fmt: str, output: Path, **filters):
 @click.command("demo")
 @click.option("--incidents", "n", default=500, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=1, show_default=True, help="The same seed gives the same data.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-              help="Write a canonical CSV file (- for standard output) instead of loading the database.")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write a canonical CSV file (- for standard output) instead of loading the database.",
+)
 @with_appcontext
 def demo_command(n: int, seed: int, csv_path: Path | None):
     """Generate fictional demo incidents: load them, or write them as CSV."""
     from .demo import load_demo, write_demo_csv
+
     if csv_path is None:
         with ProgressLine() as progress:
             result = load_demo(n, seed, progress=progress)
@@ -155,6 +198,7 @@ def demo_setup_command(n: int):
     """Demo accounts, boundaries and incidents for `make run`; keeps what is already there."""
     from .. import PROJECT_ROOT
     from .demo import ensure_demo_accounts, ensure_demo_boundaries, ensure_demo_incidents
+
     try:
         accounts = ensure_demo_accounts()
         layers = ensure_demo_boundaries(PROJECT_ROOT.parent / "shared" / "geo" / "peru")

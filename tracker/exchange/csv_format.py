@@ -5,6 +5,7 @@ Import, export and the demo generator all go through `parse_row` / `format_row`,
 file written by one is read back identically by the other: export → import → export gives
 the same bytes.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -16,42 +17,97 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 
 from ..incidents.data import IncidentData, PerpetratorData, SourceData, VictimData
-from ..taxonomy import (CONFIDENCES, DATE_PRECISIONS, GENDERS, GEO_PRECISIONS, PERPETRATOR_TYPES,
-                        PUBLIC_LOCATIONS, SOURCE_KINDS, STATUSES, VICTIM_GROUPS, VIOLATIONS,
-                        VISIBILITIES)
+from ..taxonomy import (
+    CONFIDENCES,
+    DATE_PRECISIONS,
+    GENDERS,
+    GEO_PRECISIONS,
+    PERPETRATOR_TYPES,
+    PUBLIC_LOCATIONS,
+    SOURCE_KINDS,
+    STATUSES,
+    VICTIM_GROUPS,
+    VIOLATIONS,
+    VISIBILITIES,
+)
 from .cells import neutralise, restore
 
 COLUMNS = (
-    "ref", "title", "description", "date", "date_precision", "place", "latitude", "longitude",
-    "geo_precision", "country", "admin1", "admin2", "admin3", "violations", "victim_groups",
-    "victim_count", "victim_gender", "perpetrators", "killed", "injured", "detained", "status",
-    "confidence", "visibility", "public_location", "source_urls", "source_kinds", "event",
+    "ref",
+    "title",
+    "description",
+    "date",
+    "date_precision",
+    "place",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "violations",
+    "victim_groups",
+    "victim_count",
+    "victim_gender",
+    "perpetrators",
+    "killed",
+    "injured",
+    "detained",
+    "status",
+    "confidence",
+    "visibility",
+    "public_location",
+    "source_urls",
+    "source_kinds",
+    "event",
     # restricted fields (README, Roles), aligned like the lists above; left empty in the
     # exports of readers who may not see them
-    "victim_names", "victim_organisations", "perpetrator_names", "source_titles", "source_confidential",
+    "victim_names",
+    "victim_organisations",
+    "perpetrator_names",
+    "source_titles",
+    "source_confidential",
 )
 # Free text, which a spreadsheet could take for a formula: written through cells.neutralise
 # and read back through cells.restore. Codes, dates and numbers are never touched.
-TEXT_COLUMNS = frozenset({
-    "ref", "title", "description", "place", "admin1", "admin2", "admin3", "source_urls", "event",
-    "victim_names", "victim_organisations", "perpetrator_names", "source_titles",
-})
+TEXT_COLUMNS = frozenset(
+    {
+        "ref",
+        "title",
+        "description",
+        "place",
+        "admin1",
+        "admin2",
+        "admin3",
+        "source_urls",
+        "event",
+        "victim_names",
+        "victim_organisations",
+        "perpetrator_names",
+        "source_titles",
+    }
+)
 REQUIRED_COLUMNS = ("title", "date")
 SEPARATOR = ";"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # column -> longest text the database column holds
-_MAX_LENGTH = {"ref": 40, "title": 300, "place": 200, "admin1": 120, "admin2": 120,
-               "admin3": 120, "event": 200}
+_MAX_LENGTH = {"ref": 40, "title": 300, "place": 200, "admin1": 120, "admin2": 120, "admin3": 120, "event": 200}
 # column -> (allowed codes, value of an empty cell)
-_CODES = {"date_precision": (DATE_PRECISIONS, "day"), "status": (STATUSES, "draft"),
-          "confidence": (CONFIDENCES, "unknown"), "visibility": (VISIBILITIES, "internal"),
-          "public_location": (PUBLIC_LOCATIONS, "admin1")}
+_CODES = {
+    "date_precision": (DATE_PRECISIONS, "day"),
+    "status": (STATUSES, "draft"),
+    "confidence": (CONFIDENCES, "unknown"),
+    "visibility": (VISIBILITIES, "internal"),
+    "public_location": (PUBLIC_LOCATIONS, "admin1"),
+}
 
 
 @dataclass
 class CsvIncident:
     """One row of the file: the incident's data plus what only a file carries."""
+
     data: IncidentData
     ref: str = ""
     status: str = "draft"
@@ -64,8 +120,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = (_("line %(line)s, column %(column)s", line=self.line, column=self.column) if self.column
-                 else _("line %(line)s", line=self.line))
+        where = (
+            _("line %(line)s, column %(column)s", line=self.line, column=self.column)
+            if self.column
+            else _("line %(line)s", line=self.line)
+        )
         return f"{where}: {self.message}"
 
 
@@ -79,6 +138,7 @@ def suggest(value: str, allowed) -> str:
 
 
 # --- writing -----------------------------------------------------------------------------
+
 
 def format_float(value: float | None) -> str:
     """Up to 6 decimals (about 10 cm), trailing zeros stripped: stable across round trips."""
@@ -110,21 +170,44 @@ def row_cells(row: CsvIncident) -> list[str]:
     """The values of one row as text, in COLUMNS order (for formats no spreadsheet opens)."""
     d = row.data
     return [
-        row.ref, d.title, d.description, d.date.isoformat(), d.date_precision, d.place,
-        format_float(d.latitude), format_float(d.longitude), d.geo_precision, d.country,
-        d.admin1, d.admin2, d.admin3, SEPARATOR.join(sorted(d.violations)),
-        SEPARATOR.join(v.group for v in d.victims), SEPARATOR.join(str(v.count) for v in d.victims),
-        SEPARATOR.join(v.gender for v in d.victims), SEPARATOR.join(p.type for p in d.perpetrators),
-        _num(d.killed), _num(d.injured), _num(d.detained), row.status, d.confidence,
-        d.visibility, d.public_location,
-        _aligned([s.url for s in d.sources], ""), SEPARATOR.join(s.kind for s in d.sources),
-        d.event, _aligned([v.name for v in d.victims], ""), _aligned([v.organisation for v in d.victims], ""),
-        _aligned([p.name for p in d.perpetrators], ""), _aligned([s.title for s in d.sources], ""),
+        row.ref,
+        d.title,
+        d.description,
+        d.date.isoformat(),
+        d.date_precision,
+        d.place,
+        format_float(d.latitude),
+        format_float(d.longitude),
+        d.geo_precision,
+        d.country,
+        d.admin1,
+        d.admin2,
+        d.admin3,
+        SEPARATOR.join(sorted(d.violations)),
+        SEPARATOR.join(v.group for v in d.victims),
+        SEPARATOR.join(str(v.count) for v in d.victims),
+        SEPARATOR.join(v.gender for v in d.victims),
+        SEPARATOR.join(p.type for p in d.perpetrators),
+        _num(d.killed),
+        _num(d.injured),
+        _num(d.detained),
+        row.status,
+        d.confidence,
+        d.visibility,
+        d.public_location,
+        _aligned([s.url for s in d.sources], ""),
+        SEPARATOR.join(s.kind for s in d.sources),
+        d.event,
+        _aligned([v.name for v in d.victims], ""),
+        _aligned([v.organisation for v in d.victims], ""),
+        _aligned([p.name for p in d.perpetrators], ""),
+        _aligned([s.title for s in d.sources], ""),
         _aligned(["yes" if s.confidential else "no" for s in d.sources], "no"),
     ]
 
 
 # --- reading -----------------------------------------------------------------------------
+
 
 def check_header(header: list[str] | None) -> list[Problem]:
     """Every column known, none twice, the required ones present (problems on line 1)."""
@@ -140,8 +223,7 @@ def check_header(header: list[str] | None) -> list[Problem]:
         elif name in seen:
             problems.append(Problem(1, name, _("column appears twice")))
         seen.add(name)
-    problems += [Problem(1, name, _("required column is missing")) for name in REQUIRED_COLUMNS
-                 if name not in seen]
+    problems += [Problem(1, name, _("required column is missing")) for name in REQUIRED_COLUMNS if name not in seen]
     return problems
 
 
@@ -197,8 +279,10 @@ class _RowReader:
             self.error(column, _("'%(value)s' is not a whole number", value=value))
             return None
         if number < minimum:
-            self.error(column, _("%(number)s is below %(minimum)s; leave the cell empty if not known",
-                                 number=number, minimum=minimum))
+            self.error(
+                column,
+                _("%(number)s is below %(minimum)s; leave the cell empty if not known", number=number, minimum=minimum),
+            )
         return number
 
     def coordinate(self, column: str, limit: float) -> float | None:
@@ -222,8 +306,15 @@ class _RowReader:
         if not values:
             return [""] * n
         if len(values) != n:
-            self.error(column, _("has %(entries)s entries but %(primary)s has %(n)s; the i-th entries describe "
-                                 "the same row", entries=len(values), primary=primary, n=n))
+            self.error(
+                column,
+                _(
+                    "has %(entries)s entries but %(primary)s has %(n)s; the i-th entries describe the same row",
+                    entries=len(values),
+                    primary=primary,
+                    n=n,
+                ),
+            )
         if limit and any(len(value) > limit for value in values):
             self.error(column, _("an entry is longer than %(limit)s characters", limit=limit))
         return values
@@ -257,17 +348,29 @@ def parse_row(cells: dict[str, str], line: int, today: date) -> tuple[CsvInciden
     if len(country) != 2 or not country.isalpha() or not country.isascii():
         r.error("country", _("'%(country)s' is not a two-letter ISO 3166 code", country=country))
     data = IncidentData(
-        title=title, date=first_of_period(day, precision) if day else date.min,
-        description=r.text("description"), date_precision=precision, place=r.text("place"),
-        latitude=latitude, longitude=longitude,
-        geo_precision=geo or ("exact" if latitude is not None else "region"), country=country,
-        admin1=r.text("admin1"), admin2=r.text("admin2"), admin3=r.text("admin3"),
+        title=title,
+        date=first_of_period(day, precision) if day else date.min,
+        description=r.text("description"),
+        date_precision=precision,
+        place=r.text("place"),
+        latitude=latitude,
+        longitude=longitude,
+        geo_precision=geo or ("exact" if latitude is not None else "region"),
+        country=country,
+        admin1=r.text("admin1"),
+        admin2=r.text("admin2"),
+        admin3=r.text("admin3"),
         violations=list(dict.fromkeys(r.codes("violations", VIOLATIONS))),
-        victims=_victims(r), sources=_sources(r), perpetrators=_perpetrators(r),
-        killed=r.count("killed", r.text("killed")), injured=r.count("injured", r.text("injured")),
+        victims=_victims(r),
+        sources=_sources(r),
+        perpetrators=_perpetrators(r),
+        killed=r.count("killed", r.text("killed")),
+        injured=r.count("injured", r.text("injured")),
         detained=r.count("detained", r.text("detained")),
-        confidence=r.code("confidence"), visibility=r.code("visibility"),
-        public_location=r.code("public_location"), event=r.text("event"),
+        confidence=r.code("confidence"),
+        visibility=r.code("visibility"),
+        public_location=r.code("public_location"),
+        event=r.text("event"),
     )
     return CsvIncident(data=data, ref=r.text("ref"), status=r.code("status")), r.problems
 
@@ -298,8 +401,15 @@ def _victims(r: _RowReader) -> list[VictimData]:
     victims = []
     for group, count, gender, name, organisation in zip(groups, counts, genders, names, organisations):
         r.checked_code("victim_gender", gender, GENDERS)
-        victims.append(VictimData(group=group, count=r.count("victim_count", count, minimum=1) or 1,
-                                  gender=gender or "unknown", name=name, organisation=organisation))
+        victims.append(
+            VictimData(
+                group=group,
+                count=r.count("victim_count", count, minimum=1) or 1,
+                gender=gender or "unknown",
+                name=name,
+                organisation=organisation,
+            )
+        )
     return victims
 
 
@@ -322,5 +432,7 @@ def _sources(r: _RowReader) -> list[SourceData]:
             r.error("source_urls", _("'%(url)s' is not a web address (http:// or https://)", url=url[:80]))
         elif len(url) > 1000:
             r.error("source_urls", _("a web address is longer than %(limit)s characters", limit=1000))
-    return [SourceData(kind=kind, url=url, title=title, confidential=flag == "yes")
-            for kind, url, title, flag in zip(kinds, urls, titles, confidential)]
+    return [
+        SourceData(kind=kind, url=url, title=title, confidential=flag == "yes")
+        for kind, url, title, flag in zip(kinds, urls, titles, confidential)
+    ]

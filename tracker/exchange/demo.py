@@ -11,6 +11,7 @@ Rows come in chunks with their own random streams, so a million are written on e
 in flat memory, the same for the same seed; loading them into the database goes through
 the importer like any file.
 """
+
 from __future__ import annotations
 
 import csv
@@ -45,42 +46,45 @@ MAX_JITTER = 0.3  # degrees; keeps a point near its capital, on land
 @dataclass(frozen=True)
 class Department:
     name: str
-    province: str   # of the capital
-    district: str   # of the capital
-    lat: float      # the capital, approximately
+    province: str  # of the capital
+    district: str  # of the capital
+    lat: float  # the capital, approximately
     lon: float
-    land: int = 0   # +1: land lies east of the capital only (coast), -1: west only (lake), 0: all round
+    land: int = 0  # +1: land lies east of the capital only (coast), -1: west only (lake), 0: all round
 
 
-DEPARTMENTS = {d.name: d for d in (
-    Department("Amazonas", "Chachapoyas", "Chachapoyas", -6.23, -77.87),
-    Department("Áncash", "Huaraz", "Huaraz", -9.53, -77.53),
-    Department("Apurímac", "Abancay", "Abancay", -13.64, -72.88),
-    Department("Arequipa", "Arequipa", "Arequipa", -16.40, -71.54),
-    Department("Ayacucho", "Huamanga", "Ayacucho", -13.16, -74.22),
-    Department("Cajamarca", "Cajamarca", "Cajamarca", -7.16, -78.51),
-    Department("Callao", "Callao", "Callao", -12.05, -77.12, land=1),
-    Department("Cusco", "Cusco", "Cusco", -13.53, -71.97),
-    Department("Huancavelica", "Huancavelica", "Huancavelica", -12.79, -74.97),
-    Department("Huánuco", "Huánuco", "Huánuco", -9.93, -76.24),
-    Department("Ica", "Ica", "Ica", -14.07, -75.73, land=1),
-    Department("Junín", "Huancayo", "Huancayo", -12.07, -75.21),
-    Department("La Libertad", "Trujillo", "Trujillo", -8.11, -79.03, land=1),
-    Department("Lambayeque", "Chiclayo", "Chiclayo", -6.77, -79.84, land=1),
-    Department("Lima", "Lima", "Lima", -12.05, -77.04, land=1),
-    Department("Loreto", "Maynas", "Iquitos", -3.75, -73.25),
-    Department("Madre de Dios", "Tambopata", "Tambopata", -12.59, -69.19),
-    Department("Moquegua", "Mariscal Nieto", "Moquegua", -17.19, -70.93),
-    Department("Pasco", "Pasco", "Chaupimarca", -10.68, -76.26),
-    Department("Piura", "Piura", "Piura", -5.19, -80.63, land=1),
-    Department("Puno", "Puno", "Puno", -15.84, -70.02, land=-1),
-    Department("San Martín", "Moyobamba", "Moyobamba", -6.03, -76.97),
-    Department("Tacna", "Tacna", "Tacna", -18.01, -70.25, land=1),
-    Department("Tumbes", "Tumbes", "Tumbes", -3.57, -80.45, land=1),
-    Department("Ucayali", "Coronel Portillo", "Callería", -8.38, -74.55),
-)}
+DEPARTMENTS = {
+    d.name: d
+    for d in (
+        Department("Amazonas", "Chachapoyas", "Chachapoyas", -6.23, -77.87),
+        Department("Áncash", "Huaraz", "Huaraz", -9.53, -77.53),
+        Department("Apurímac", "Abancay", "Abancay", -13.64, -72.88),
+        Department("Arequipa", "Arequipa", "Arequipa", -16.40, -71.54),
+        Department("Ayacucho", "Huamanga", "Ayacucho", -13.16, -74.22),
+        Department("Cajamarca", "Cajamarca", "Cajamarca", -7.16, -78.51),
+        Department("Callao", "Callao", "Callao", -12.05, -77.12, land=1),
+        Department("Cusco", "Cusco", "Cusco", -13.53, -71.97),
+        Department("Huancavelica", "Huancavelica", "Huancavelica", -12.79, -74.97),
+        Department("Huánuco", "Huánuco", "Huánuco", -9.93, -76.24),
+        Department("Ica", "Ica", "Ica", -14.07, -75.73, land=1),
+        Department("Junín", "Huancayo", "Huancayo", -12.07, -75.21),
+        Department("La Libertad", "Trujillo", "Trujillo", -8.11, -79.03, land=1),
+        Department("Lambayeque", "Chiclayo", "Chiclayo", -6.77, -79.84, land=1),
+        Department("Lima", "Lima", "Lima", -12.05, -77.04, land=1),
+        Department("Loreto", "Maynas", "Iquitos", -3.75, -73.25),
+        Department("Madre de Dios", "Tambopata", "Tambopata", -12.59, -69.19),
+        Department("Moquegua", "Mariscal Nieto", "Moquegua", -17.19, -70.93),
+        Department("Pasco", "Pasco", "Chaupimarca", -10.68, -76.26),
+        Department("Piura", "Piura", "Piura", -5.19, -80.63, land=1),
+        Department("Puno", "Puno", "Puno", -15.84, -70.02, land=-1),
+        Department("San Martín", "Moyobamba", "Moyobamba", -6.03, -76.97),
+        Department("Tacna", "Tacna", "Tacna", -18.01, -70.25, land=1),
+        Department("Tumbes", "Tumbes", "Tumbes", -3.57, -80.45, land=1),
+        Department("Ucayali", "Coronel Portillo", "Callería", -8.38, -74.55),
+    )
+}
 PROTEST_WAVE = (date(2022, 12, 7), date(2023, 3, 31))
-APCI_LAW = (date(2025, 4, 15), END)   # Law 32301 amends the APCI law
+APCI_LAW = (date(2025, 4, 15), END)  # Law 32301 amends the APCI law
 
 
 class _Dice(random.Random):
@@ -117,58 +121,154 @@ def _everywhere(heavy: dict[str, float]) -> _Pick:
 @dataclass(frozen=True)
 class Scenario:
     """One recurring kind of incident in the seed report."""
+
     name: str
-    weight: float            # share of all incidents
+    weight: float  # share of all incidents
     departments: _Pick
     violations: _Pick
-    victims: _Pick           # the group of the first victim row
-    other_victims: _Pick     # groups of further rows
+    victims: _Pick  # the group of the first victim row
+    other_victims: _Pick  # groups of further rows
     perpetrators: _Pick
     peak: tuple[date, date] | None = None  # a period where half of these incidents fall
-    event: str = ""                       # the event the peak incidents belong to
+    event: str = ""  # the event the peak incidents belong to
 
 
-SCENARIOS = _Pick({s: s.weight for s in (
-    Scenario("defenders", 30,
-             _everywhere({"Loreto": 6, "Ucayali": 6, "Madre de Dios": 6, "San Martín": 4, "Amazonas": 4,
-                          "Huánuco": 4, "Junín": 4, "Pasco": 1, "Cusco": 1, "Puno": 1, "Cajamarca": 1,
-                          "Piura": 1}),
-             _Pick({"threat": 5, "harassment": 3, "physical_assault": 2, "killing": 1.5,
-                    "attempted_killing": 1, "forced_displacement": 1, "judicial_harassment": 1,
-                    "smear_campaign": 1, "raid_home_office": 0.5}),
-             _Pick({"environmental_defender": 4, "indigenous_leader": 3, "land_defender": 3,
-                    "community_leader": 2}),
-             _Pick({"family_member": 3, "community": 2, "indigenous_leader": 1}),
-             _Pick({"illegal_mining": 3, "illegal_logging": 3, "drug_trafficking": 2, "unknown": 2,
-                    "company": 1, "private_security": 1})),
-    Scenario("protests", 35,
-             _everywhere({"Lima": 6, "Puno": 6, "Cusco": 3, "Ayacucho": 3, "Apurímac": 3, "Arequipa": 2,
-                          "Junín": 1, "Ica": 1, "La Libertad": 1}),
-             _Pick({"protest_excessive_force": 4, "protest_dispersal": 3, "protest_detention": 2,
-                    "protest_killing": 1, "protest_criminalisation": 1, "protest_ban": 0.5}),
-             _Pick({"protester": 6, "student": 2, "trade_unionist": 1}),
-             _Pick({"protester": 2, "journalist": 1, "student": 1}),
-             _Pick({"police": 6, "military": 2, "state_official": 0.5}),
-             peak=PROTEST_WAVE, event="Ola de protestas dic. 2022 – mar. 2023 (ficticia)"),
-    Scenario("press", 25,
-             _everywhere({"Lima": 8, "Piura": 1, "La Libertad": 1, "Cusco": 1, "Puno": 1, "Arequipa": 1,
-                          "Loreto": 1}),
-             _Pick({"journalist_threat": 3, "online_harassment": 2, "defamation_suit": 2,
-                    "journalist_attack": 2, "media_censorship": 1, "journalist_detention": 0.5,
-                    "surveillance": 0.5, "judicial_harassment": 1}),
-             _Pick({"journalist": 5, "media_worker": 2}),
-             _Pick({"media_worker": 1, "family_member": 1}),
-             _Pick({"state_official": 2, "judiciary": 2, "individual": 2, "legislature": 1,
-                    "police": 1, "unknown": 1, "company": 0.5})),
-    Scenario("association", 10,
-             _everywhere({"Lima": 10, "Cusco": 1, "Puno": 1, "Loreto": 1, "Ucayali": 1}),
-             _Pick({"org_admin_harassment": 3, "org_funding_restriction": 3, "org_stigmatisation": 2,
-                    "org_registration_denied": 1, "org_raid": 0.5, "org_closure": 0.5}),
-             _Pick({"organisation": 4, "cso_member": 2, "hrd": 1}),
-             _Pick({"cso_member": 1, "hrd": 1}),
-             _Pick({"state_official": 4, "legislature": 2, "judiciary": 1}),
-             peak=APCI_LAW, event="Aplicación de la Ley 32301 (ficticio)"),
-)})
+SCENARIOS = _Pick(
+    {
+        s: s.weight
+        for s in (
+            Scenario(
+                "defenders",
+                30,
+                _everywhere(
+                    {
+                        "Loreto": 6,
+                        "Ucayali": 6,
+                        "Madre de Dios": 6,
+                        "San Martín": 4,
+                        "Amazonas": 4,
+                        "Huánuco": 4,
+                        "Junín": 4,
+                        "Pasco": 1,
+                        "Cusco": 1,
+                        "Puno": 1,
+                        "Cajamarca": 1,
+                        "Piura": 1,
+                    }
+                ),
+                _Pick(
+                    {
+                        "threat": 5,
+                        "harassment": 3,
+                        "physical_assault": 2,
+                        "killing": 1.5,
+                        "attempted_killing": 1,
+                        "forced_displacement": 1,
+                        "judicial_harassment": 1,
+                        "smear_campaign": 1,
+                        "raid_home_office": 0.5,
+                    }
+                ),
+                _Pick({"environmental_defender": 4, "indigenous_leader": 3, "land_defender": 3, "community_leader": 2}),
+                _Pick({"family_member": 3, "community": 2, "indigenous_leader": 1}),
+                _Pick(
+                    {
+                        "illegal_mining": 3,
+                        "illegal_logging": 3,
+                        "drug_trafficking": 2,
+                        "unknown": 2,
+                        "company": 1,
+                        "private_security": 1,
+                    }
+                ),
+            ),
+            Scenario(
+                "protests",
+                35,
+                _everywhere(
+                    {
+                        "Lima": 6,
+                        "Puno": 6,
+                        "Cusco": 3,
+                        "Ayacucho": 3,
+                        "Apurímac": 3,
+                        "Arequipa": 2,
+                        "Junín": 1,
+                        "Ica": 1,
+                        "La Libertad": 1,
+                    }
+                ),
+                _Pick(
+                    {
+                        "protest_excessive_force": 4,
+                        "protest_dispersal": 3,
+                        "protest_detention": 2,
+                        "protest_killing": 1,
+                        "protest_criminalisation": 1,
+                        "protest_ban": 0.5,
+                    }
+                ),
+                _Pick({"protester": 6, "student": 2, "trade_unionist": 1}),
+                _Pick({"protester": 2, "journalist": 1, "student": 1}),
+                _Pick({"police": 6, "military": 2, "state_official": 0.5}),
+                peak=PROTEST_WAVE,
+                event="Ola de protestas dic. 2022 – mar. 2023 (ficticia)",
+            ),
+            Scenario(
+                "press",
+                25,
+                _everywhere(
+                    {"Lima": 8, "Piura": 1, "La Libertad": 1, "Cusco": 1, "Puno": 1, "Arequipa": 1, "Loreto": 1}
+                ),
+                _Pick(
+                    {
+                        "journalist_threat": 3,
+                        "online_harassment": 2,
+                        "defamation_suit": 2,
+                        "journalist_attack": 2,
+                        "media_censorship": 1,
+                        "journalist_detention": 0.5,
+                        "surveillance": 0.5,
+                        "judicial_harassment": 1,
+                    }
+                ),
+                _Pick({"journalist": 5, "media_worker": 2}),
+                _Pick({"media_worker": 1, "family_member": 1}),
+                _Pick(
+                    {
+                        "state_official": 2,
+                        "judiciary": 2,
+                        "individual": 2,
+                        "legislature": 1,
+                        "police": 1,
+                        "unknown": 1,
+                        "company": 0.5,
+                    }
+                ),
+            ),
+            Scenario(
+                "association",
+                10,
+                _everywhere({"Lima": 10, "Cusco": 1, "Puno": 1, "Loreto": 1, "Ucayali": 1}),
+                _Pick(
+                    {
+                        "org_admin_harassment": 3,
+                        "org_funding_restriction": 3,
+                        "org_stigmatisation": 2,
+                        "org_registration_denied": 1,
+                        "org_raid": 0.5,
+                        "org_closure": 0.5,
+                    }
+                ),
+                _Pick({"organisation": 4, "cso_member": 2, "hrd": 1}),
+                _Pick({"cso_member": 1, "hrd": 1}),
+                _Pick({"state_official": 4, "legislature": 2, "judiciary": 1}),
+                peak=APCI_LAW,
+                event="Aplicación de la Ley 32301 (ficticio)",
+            ),
+        )
+    }
+)
 
 STATUSES = _Pick({"verified": 40, "published": 30, "submitted": 12, "draft": 10, "rejected": 8})
 CONFIDENCES = _Pick({"confirmed": 40, "likely": 35, "possible": 15, "unknown": 10})
@@ -178,8 +278,16 @@ DATE_PRECISIONS = _Pick({"day": 80, "week": 8, "month": 12})
 GENDERS = _Pick({"male": 45, "female": 40, "unknown": 12, "non_binary": 3})
 SOURCE_KINDS = _Pick({"media": 5, "ngo_report": 3, "official": 2})
 SOURCE_HOSTS = {"media": "noticias", "ngo_report": "informes", "official": "gob"}
-ORGANISATIONS = ("Selva Viva", "Río Limpio", "Voces Andinas", "Tierra y Derechos", "Prensa del Sur",
-                 "Mujeres del Altiplano", "Bosque Común", "Memoria y Justicia")
+ORGANISATIONS = (
+    "Selva Viva",
+    "Río Limpio",
+    "Voces Andinas",
+    "Tierra y Derechos",
+    "Prensa del Sur",
+    "Mujeres del Altiplano",
+    "Bosque Común",
+    "Memoria y Justicia",
+)
 KILLING = {"killing", "protest_killing"}
 INJURING = {"physical_assault", "attempted_killing", "protest_excessive_force", "journalist_attack"}
 DETAINING = {"protest_detention", "arbitrary_detention", "journalist_detention"}
@@ -206,30 +314,46 @@ def _incident(rng: _Dice, s: Scenario, number: int) -> CsvIncident:
     precision = DATE_PRECISIONS(rng)
     day = first_of_period(_date(rng, s), precision)
     groups = [s.victims(rng)] + [s.other_victims(rng) for _ in range(rng.any_of((0, 0, 1, 2)))]
-    victims = [VictimData(group=g, count=rng.between(2, GROUP_SIZES[g]) if g in GROUP_SIZES else 1,
-                          gender=GENDERS(rng)) for g in groups]
+    victims = [
+        VictimData(group=g, count=rng.between(2, GROUP_SIZES[g]) if g in GROUP_SIZES else 1, gender=GENDERS(rng))
+        for g in groups
+    ]
     perpetrators = list(dict.fromkeys(s.perpetrators(rng) for _ in range(rng.any_of((1, 1, 2)))))
     located = rng.random() < 0.95
     lat, lon = _near(rng, dept) if located else (None, None)
     main = groups[0]
     protest = s.name == "protests"
-    who = (f"Asociación Ficticia {rng.any_of(ORGANISATIONS)}" if main in ("organisation", "cso_member")
-           else f"Persona ficticia {rng.between(1, 9999):04d}")
+    who = (
+        f"Asociación Ficticia {rng.any_of(ORGANISATIONS)}"
+        if main in ("organisation", "cso_member")
+        else f"Persona ficticia {rng.between(1, 9999):04d}"
+    )
     violation = VIOLATIONS[sorted(violations)[0]].es
     data = IncidentData(
         title=f"{violation}: {who} ({VICTIM_GROUPS[main].es.lower()}), {dept.province}",
-        description=(f"Caso ficticio generado para demostración n.º {number}. "
-                     f"Presunto responsable: {PERPETRATOR_TYPES[perpetrators[0]].es.lower()}."),
-        date=day, date_precision=precision, place=dept.district,
-        latitude=lat, longitude=lon, geo_precision="near" if located else "region",
-        admin1=dept.name, admin2=dept.province, admin3=dept.district if rng.random() < 0.5 else "",
-        violations=sorted(violations), victims=victims,
+        description=(
+            f"Caso ficticio generado para demostración n.º {number}. "
+            f"Presunto responsable: {PERPETRATOR_TYPES[perpetrators[0]].es.lower()}."
+        ),
+        date=day,
+        date_precision=precision,
+        place=dept.district,
+        latitude=lat,
+        longitude=lon,
+        geo_precision="near" if located else "region",
+        admin1=dept.name,
+        admin2=dept.province,
+        admin3=dept.district if rng.random() < 0.5 else "",
+        violations=sorted(violations),
+        victims=victims,
         perpetrators=[PerpetratorData(type=p) for p in perpetrators],
         sources=[_source(rng, day) for _ in range(rng.any_of((1, 1, 2, 3)))],
         killed=_outcome(rng, violations, KILLING, protest, 3 if protest else 1),
         injured=_outcome(rng, violations, INJURING, protest, 25 if protest else 2),
         detained=_outcome(rng, violations, DETAINING, protest, 40 if protest else 2),
-        confidence=CONFIDENCES(rng), visibility=VISIBILITIES(rng), public_location=PUBLIC_LOCATIONS(rng),
+        confidence=CONFIDENCES(rng),
+        visibility=VISIBILITIES(rng),
+        public_location=PUBLIC_LOCATIONS(rng),
         event=s.event if s.peak and s.peak[0] <= day <= s.peak[1] else "",
     )
     return CsvIncident(data=data, status=STATUSES(rng))
@@ -249,8 +373,7 @@ def _near(rng: _Dice, dept: Department) -> tuple[float, float]:
     return round(dept.lat + dlat, 5), round(dept.lon + dlon, 5)
 
 
-def _outcome(rng: _Dice, violations: set[str], causes: set[str], reported: bool,
-             most: int) -> int | None:
+def _outcome(rng: _Dice, violations: set[str], causes: set[str], reported: bool, most: int) -> int | None:
     """A count when the violations imply one (sometimes not known); 0 where protests are
     reported in full; otherwise not known."""
     if violations & causes:
@@ -260,11 +383,13 @@ def _outcome(rng: _Dice, violations: set[str], causes: set[str], reported: bool,
 
 def _source(rng: _Dice, day: date) -> SourceData:
     kind = SOURCE_KINDS(rng)
-    return SourceData(kind=kind, url=f"https://{SOURCE_HOSTS[kind]}.example.org/{day.year}/"
-                                     f"ficticio-{rng.below(10**6):06d}")
+    return SourceData(
+        kind=kind, url=f"https://{SOURCE_HOSTS[kind]}.example.org/{day.year}/ficticio-{rng.below(10**6):06d}"
+    )
 
 
 # --- writing and loading ------------------------------------------------------------------
+
 
 def write_demo_csv(out: TextIO, n: int, seed: int = 1) -> None:
     """Write `n` demo incidents as a canonical CSV (`out` opened with newline=""), chunks
@@ -316,6 +441,7 @@ class DemoAccount:
 def ensure_demo_accounts() -> list[DemoAccount]:
     """One account per role on demo.invalid; new ones get a fresh random password."""
     from ..auth.service import create_user, find_user  # not at the top: it hashes on import
+
     accounts = []
     for role in DEMO_ROLES:
         email = f"{role}@demo.invalid"
@@ -332,8 +458,11 @@ def ensure_demo_boundaries(folder: Path) -> dict[str, int]:
     """Import the boundary layers in `folder` when no region is stored yet; {level: count}."""
     if not folder.is_dir() or db.session.scalar(sa.select(sa.func.count()).select_from(Region)):
         return {}
-    return {level: regions.import_boundaries(folder / name, level, name_field, code_field)
-            for name, level, name_field, code_field in BOUNDARY_LAYERS if (folder / name).exists()}
+    return {
+        level: regions.import_boundaries(folder / name, level, name_field, code_field)
+        for name, level, name_field, code_field in BOUNDARY_LAYERS
+        if (folder / name).exists()
+    }
 
 
 def ensure_demo_incidents(n: int, progress: Progress | None = None) -> int:

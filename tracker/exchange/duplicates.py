@@ -1,6 +1,7 @@
 """Possible duplicates that imports leave for a reviewer (see matching.py), and the decision:
 dismiss the pair, or mark the imported incident as a duplicate, which rejects it with a
 comment naming the original (nothing is merged field by field: the original stays as it is)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -19,15 +20,23 @@ DECISIONS = {"dismiss": "dismissed", "duplicate": "merged"}
 
 def pending_pairs(limit: int = 100) -> list[DuplicateCandidate]:
     """The oldest undecided pairs, both incidents loaded with their violations."""
-    incidents = (selectinload(DuplicateCandidate.incident).selectinload(Incident.violations),
-                 selectinload(DuplicateCandidate.candidate_of).selectinload(Incident.violations))
-    return db.session.scalars(sa.select(DuplicateCandidate).where(DuplicateCandidate.status == "pending")
-                              .order_by(DuplicateCandidate.id).limit(limit).options(*incidents)).all()
+    incidents = (
+        selectinload(DuplicateCandidate.incident).selectinload(Incident.violations),
+        selectinload(DuplicateCandidate.candidate_of).selectinload(Incident.violations),
+    )
+    return db.session.scalars(
+        sa.select(DuplicateCandidate)
+        .where(DuplicateCandidate.status == "pending")
+        .order_by(DuplicateCandidate.id)
+        .limit(limit)
+        .options(*incidents)
+    ).all()
 
 
 def pending_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(DuplicateCandidate)
-                             .where(DuplicateCandidate.status == "pending"))
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(DuplicateCandidate).where(DuplicateCandidate.status == "pending")
+    )
 
 
 def decide(pair_id: int, decision: str, user) -> DuplicateCandidate:

@@ -1,6 +1,7 @@
 """Downloads of the incidents list with its filters, in every export format: for signed-in
 readers (with what their role may see) and for the public (published public incidents at
 the map's generalised locations). HTTP only: the work is in exporter.py."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request, stream_with_context
@@ -25,9 +26,11 @@ def _download(fmt: str, public: bool) -> Response:
     name = ("public-incidents" if public else "incidents") + ("" if fmt == spec.extension else f"-{fmt}")
     name = f"{name}.{spec.extension}"
     export = Export(fmt, filters, reader, target=name)
-    return Response(stream_with_context(export.chunks()), mimetype=spec.mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "Cache-Control": "private, no-store"})
+    return Response(
+        stream_with_context(export.chunks()),
+        mimetype=spec.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"},
+    )
 
 
 @bp.get("/incidents/export.<fmt>")

@@ -9,6 +9,7 @@ What a reader may see is asked of security.py in SQL, per row: restricted fields
 emptied for readers without access to them, and locations they may not see exactly are
 replaced by the region centroid the map draws them at (maps/generalise.py).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -84,23 +85,39 @@ def export_rows(f: IncidentFilter, reader=SYSTEM) -> Iterator[CsvIncident]:
     if reader is SYSTEM:
         visible = identities = exact = sa.true()
     else:
-        visible, identities, exact = (visible_incidents_clause(reader), identities_clause(reader),
-                                      exact_location_clause(reader))
-    stmt = (sa.select(Incident.id, Incident.ref, Incident.status,
-                      *(getattr(Incident, name) for name in SCALAR_FIELDS), Event.name.label("event"),
-                      identities.label("identities"), exact.label("exact"))
-            .outerjoin(Event, Incident.event_id == Event.id)
-            .where(visible, *filter_conditions(f))
-            .order_by(Incident.date, Incident.ref)
-            .execution_options(yield_per=BATCH_SIZE))
+        visible, identities, exact = (
+            visible_incidents_clause(reader),
+            identities_clause(reader),
+            exact_location_clause(reader),
+        )
+    stmt = (
+        sa.select(
+            Incident.id,
+            Incident.ref,
+            Incident.status,
+            *(getattr(Incident, name) for name in SCALAR_FIELDS),
+            Event.name.label("event"),
+            identities.label("identities"),
+            exact.label("exact"),
+        )
+        .outerjoin(Event, Incident.event_id == Event.id)
+        .where(visible, *filter_conditions(f))
+        .order_by(Incident.date, Incident.ref)
+        .execution_options(yield_per=BATCH_SIZE)
+    )
     place_of = None if reader is SYSTEM else region_placer(reader)
     with unmapped(db.session):
         for batch in db.session.connection().execute(stmt).partitions():  # Core rows: no ORM work per row
             children = _Children([r.id for r in batch])
             for r in batch:
-                data = IncidentData(**{name: getattr(r, name) for name in SCALAR_FIELDS}, event=r.event or "",
-                                    violations=children.violations[r.id], victims=children.victims[r.id],
-                                    perpetrators=children.perpetrators[r.id], sources=children.sources[r.id])
+                data = IncidentData(
+                    **{name: getattr(r, name) for name in SCALAR_FIELDS},
+                    event=r.event or "",
+                    violations=children.violations[r.id],
+                    victims=children.victims[r.id],
+                    perpetrators=children.perpetrators[r.id],
+                    sources=children.sources[r.id],
+                )
                 if not r.identities:
                     data = _without_identities(data)
                 if not r.exact:
@@ -110,9 +127,12 @@ def export_rows(f: IncidentFilter, reader=SYSTEM) -> Iterator[CsvIncident]:
 
 def _without_identities(d: IncidentData) -> IncidentData:
     """No victim or perpetrator names, no organisations, no confidential source at all."""
-    return replace(d, victims=[replace(v, name="", organisation="") for v in d.victims],
-                   perpetrators=[replace(p, name="") for p in d.perpetrators],
-                   sources=[s for s in d.sources if not s.confidential])
+    return replace(
+        d,
+        victims=[replace(v, name="", organisation="") for v in d.victims],
+        perpetrators=[replace(p, name="") for p in d.perpetrators],
+        sources=[s for s in d.sources if not s.confidential],
+    )
 
 
 def _generalised(d: IncidentData, place_of: Callable, public: bool) -> IncidentData:
@@ -121,8 +141,16 @@ def _generalised(d: IncidentData, place_of: Callable, public: bool) -> IncidentD
     name than that one."""
     shown = shown_region(place_of, d.public_location, (d.admin1, d.admin2, d.admin3), public)
     admin1, admin2, admin3 = shown.names
-    return replace(d, place="", latitude=shown.latitude, longitude=shown.longitude, geo_precision="region",
-                   admin1=admin1, admin2=admin2, admin3=admin3)
+    return replace(
+        d,
+        place="",
+        latitude=shown.latitude,
+        longitude=shown.longitude,
+        geo_precision="region",
+        admin1=admin1,
+        admin2=admin2,
+        admin3=admin3,
+    )
 
 
 class _Children:
@@ -130,21 +158,48 @@ class _Children:
 
     def __init__(self, ids: list[int]):
         self.violations = _fetch(ids, IncidentViolation, lambda r: r.code, IncidentViolation.code)
-        self.victims = _fetch(ids, Victim, lambda r: VictimData(group=r.group, count=r.count, gender=r.gender,
-                                                                name=r.name, organisation=r.organisation),
-                              Victim.group, Victim.count, Victim.gender, Victim.name, Victim.organisation,
-                              order=Victim.position)
-        self.perpetrators = _fetch(ids, Perpetrator, lambda r: PerpetratorData(type=r.type, name=r.name),
-                                   Perpetrator.type, Perpetrator.name, order=Perpetrator.position)
-        self.sources = _fetch(ids, Source, lambda r: SourceData(kind=r.kind, url=r.url, title=r.title,
-                                                                publisher=r.publisher, confidential=r.confidential),
-                              Source.kind, Source.url, Source.title, Source.publisher, Source.confidential,
-                              order=Source.position)
+        self.victims = _fetch(
+            ids,
+            Victim,
+            lambda r: VictimData(
+                group=r.group, count=r.count, gender=r.gender, name=r.name, organisation=r.organisation
+            ),
+            Victim.group,
+            Victim.count,
+            Victim.gender,
+            Victim.name,
+            Victim.organisation,
+            order=Victim.position,
+        )
+        self.perpetrators = _fetch(
+            ids,
+            Perpetrator,
+            lambda r: PerpetratorData(type=r.type, name=r.name),
+            Perpetrator.type,
+            Perpetrator.name,
+            order=Perpetrator.position,
+        )
+        self.sources = _fetch(
+            ids,
+            Source,
+            lambda r: SourceData(
+                kind=r.kind, url=r.url, title=r.title, publisher=r.publisher, confidential=r.confidential
+            ),
+            Source.kind,
+            Source.url,
+            Source.title,
+            Source.publisher,
+            Source.confidential,
+            order=Source.position,
+        )
 
 
 def _fetch(ids: list[int], model, make, *columns, order=None) -> defaultdict[int, list]:
-    stmt = (sa.select(model.incident_id, *columns).where(_among(model.incident_id, ids))
-            .order_by(model.incident_id, order if order is not None else columns[0]))
+    stmt = (
+        sa.select(model.incident_id, *columns)
+        .where(_among(model.incident_id, ids))
+        .order_by(model.incident_id, order if order is not None else columns[0])
+    )
     by_incident: defaultdict[int, list] = defaultdict(list)
     for row in db.session.connection().execute(stmt).all():  # one fetch, not one per row
         by_incident[row.incident_id].append(make(row))

@@ -1,4 +1,5 @@
 """Forms of the import pages (CSRF through Flask-WTF, like every form)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -13,8 +14,12 @@ class UploadForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.format.choices = [("", _l("Tell from the file")), ("csv", _l("Canonical CSV")),
-                               ("xlsx", _l("Canonical columns in XLSX")), ("acled", _l("ACLED export (CSV or XLSX)"))]
+        self.format.choices = [
+            ("", _l("Tell from the file")),
+            ("csv", _l("Canonical CSV")),
+            ("xlsx", _l("Canonical columns in XLSX")),
+            ("acled", _l("ACLED export (CSV or XLSX)")),
+        ]
 
 
 class ConfirmForm(FlaskForm):

@@ -9,6 +9,7 @@ event names are kept. A row whose reference is stored updates that incident (upd
 a row that may repeat a stored incident is flagged, and linked for a reviewer when imported
 (matching.py); a row that only names its place goes to its region's centroid (placing.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -52,6 +53,7 @@ Progress = Callable[[str, int, int | None], None]
 @dataclass
 class SampleRow:
     """A row of the preview, as it will be stored."""
+
     line: int
     action: str  # new | update | similar | already | invalid
     ref: str
@@ -62,21 +64,21 @@ class SampleRow:
 
 @dataclass
 class ImportResult:
-    rows: int = 0          # data rows in the file
-    invalid: int = 0       # rows with at least one error
-    to_update: int = 0     # valid rows whose reference is stored
-    similar: int = 0       # valid new rows that may repeat a stored incident
-    already: int = 0       # rows without a reference that are the same as a stored incident
+    rows: int = 0  # data rows in the file
+    invalid: int = 0  # rows with at least one error
+    to_update: int = 0  # valid rows whose reference is stored
+    similar: int = 0  # valid new rows that may repeat a stored incident
+    already: int = 0  # rows without a reference that are the same as a stored incident
     readable: bool = True  # False: a wrong header or unreadable file, so no row can be imported
     created: int = 0
     updated: int = 0
-    unchanged: int = 0     # stored rows the file left as they were, and rows already imported
-    skipped: int = 0       # rows with errors left out at the user's choice
+    unchanged: int = 0  # stored rows the file left as they were, and rows already imported
+    skipped: int = 0  # rows with errors left out at the user's choice
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # the first WARNINGS_KEPT
     warning_count: int = 0
     format: str = ""
-    encoding: str = ""     # "cp1252" or "latin-1" when the file was not UTF-8
+    encoding: str = ""  # "cp1252" or "latin-1" when the file was not UTF-8
     sample: list[SampleRow] = field(default_factory=list)
 
     @property
@@ -94,20 +96,33 @@ class ImportResult:
         return self.rows - self.invalid if self.readable else 0
 
 
-def import_csv(source: str | os.PathLike | IO, user=None, dry_run: bool = False,
-               progress: Progress | None = None) -> ImportResult:
+def import_csv(
+    source: str | os.PathLike | IO, user=None, dry_run: bool = False, progress: Progress | None = None
+) -> ImportResult:
     """Import a canonical CSV file (the demo loader and the benchmarks use this)."""
     return import_file(source, "csv", user, dry_run=dry_run, progress=progress)
 
 
-def check_file(source: str | os.PathLike | IO, fmt: str | None = None, user=None,
-               progress: Progress | None = None, sample: int = SAMPLE_ROWS) -> ImportResult:
+def check_file(
+    source: str | os.PathLike | IO,
+    fmt: str | None = None,
+    user=None,
+    progress: Progress | None = None,
+    sample: int = SAMPLE_ROWS,
+) -> ImportResult:
     """What importing the file would do, with its first `sample` rows as they would be stored."""
     return import_file(source, fmt, user, dry_run=True, progress=progress, sample=sample)
 
 
-def import_file(source: str | os.PathLike | IO, fmt: str | None = None, user=None, dry_run: bool = False,
-                skip_invalid: bool = False, progress: Progress | None = None, sample: int = 0) -> ImportResult:
+def import_file(
+    source: str | os.PathLike | IO,
+    fmt: str | None = None,
+    user=None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+    sample: int = 0,
+) -> ImportResult:
     """Check a file in `fmt` ("csv", "xlsx", "acled"; None: told by the file) and, unless
     `dry_run`, store it: when every row is valid, or, with `skip_invalid`, its valid rows.
     `user` None means the system (the CLI); a user must be a reviewer or an administrator."""
@@ -122,9 +137,17 @@ def import_file(source: str | os.PathLike | IO, fmt: str | None = None, user=Non
             return result
         try:
             _store(table, today, plan, user, report, result)
-            audit.record("import", table.name, user=user, rows=result.rows, created=result.created,
-                         updated=result.updated, unchanged=result.unchanged, skipped=result.skipped,
-                         flagged=result.similar)
+            audit.record(
+                "import",
+                table.name,
+                user=user,
+                rows=result.rows,
+                created=result.created,
+                updated=result.updated,
+                unchanged=result.unchanged,
+                skipped=result.skipped,
+                flagged=result.similar,
+            )
             db.session.commit()
         except Exception:
             db.session.rollback()
@@ -142,13 +165,14 @@ def _batched(items: Iterable, size: int) -> Iterator[list]:
 
 # --- reading -------------------------------------------------------------------------------
 
+
 @dataclass
 class _Parsed:
     line: int
     row: CsvIncident | None  # None: the row, or the whole file from here on, cannot be read
     errors: list[Problem]
     warnings: list[Problem] = field(default_factory=list)
-    fatal: bool = False       # the header is wrong or the file unreadable: no row can be stored
+    fatal: bool = False  # the header is wrong or the file unreadable: no row can be stored
 
 
 def _parse(table: Table, today: date) -> Iterator[_Parsed]:
@@ -166,8 +190,9 @@ def _parse(table: Table, today: date) -> Iterator[_Parsed]:
             if not any(cell.strip() for cell in cells):  # blank, or only separators
                 continue
             if len(cells) != len(header):
-                message = _("the row has %(cells)s cells, the header has %(header)s", cells=len(cells),
-                            header=len(header))
+                message = _(
+                    "the row has %(cells)s cells, the header has %(header)s", cells=len(cells), header=len(header)
+                )
                 yield _Parsed(line, None, [Problem(line, "", message)])
                 continue
             yield _parsed_row(dict(zip(header, cells)), line, today, table.columns, no_source)
@@ -181,10 +206,20 @@ def _parsed_row(cells: dict[str, str], line: int, today: date, columns: str, no_
     else:
         (row, errors), warnings = parse_row(cells, line, today), []
     d = row.data
-    if d.latitude is not None and d.longitude is not None and (problem := point_problem(d.latitude, d.longitude,
-                                                                                         d.country)):
-        errors.append(Problem(line, "latitude", _("latitude and longitude look swapped") if problem == "swapped"
-                              else _("the point is outside Peru; check the coordinates")))
+    if (
+        d.latitude is not None
+        and d.longitude is not None
+        and (problem := point_problem(d.latitude, d.longitude, d.country))
+    ):
+        errors.append(
+            Problem(
+                line,
+                "latitude",
+                _("latitude and longitude look swapped")
+                if problem == "swapped"
+                else _("the point is outside Peru; check the coordinates"),
+            )
+        )
     if not d.sources:
         column = "source" if columns == "acled" else "source_kinds"
         warnings.append(Problem(line, column, no_source))
@@ -193,9 +228,11 @@ def _parsed_row(cells: dict[str, str], line: int, today: date, columns: str, no_
 
 # --- checking ------------------------------------------------------------------------------
 
+
 @dataclass
 class _Plan:
     """What the checking pass learns that the storing pass needs."""
+
     placer: Placer = field(default_factory=Placer)
     invalid_lines: set[int] = field(default_factory=set)
     ref_lines: dict[str, int] = field(default_factory=dict)
@@ -224,7 +261,7 @@ def _check(table: Table, today: date, report: Progress, result: ImportResult, sa
             _warn(result, parsed.warnings)
         _check_batch([p for p in rows if not p.errors], plan, result)
         if len(result.sample) < sample:
-            result.sample += [_sample(p, plan) for p in rows[:sample - len(result.sample)]]
+            result.sample += [_sample(p, plan) for p in rows[: sample - len(result.sample)]]
         report("checking", result.rows, None)
     result.invalid = len(plan.invalid_lines)
     result.errors.sort(key=lambda p: p.line)
@@ -236,7 +273,7 @@ def _check(table: Table, today: date, report: Progress, result: ImportResult, sa
 
 def _warn(result: ImportResult, warnings: list[Problem]) -> None:
     result.warning_count += len(warnings)
-    result.warnings += warnings[:max(0, WARNINGS_KEPT - len(result.warnings))]
+    result.warnings += warnings[: max(0, WARNINGS_KEPT - len(result.warnings))]
 
 
 def _check_ref(parsed: _Parsed, plan: _Plan) -> None:
@@ -244,8 +281,9 @@ def _check_ref(parsed: _Parsed, plan: _Plan) -> None:
     if not ref:
         return
     if ref in plan.ref_lines:
-        parsed.errors.append(Problem(parsed.line, "ref", _("%(ref)s is also used on line %(line)s", ref=ref,
-                                                           line=plan.ref_lines[ref])))
+        parsed.errors.append(
+            Problem(parsed.line, "ref", _("%(ref)s is also used on line %(line)s", ref=ref, line=plan.ref_lines[ref]))
+        )
     else:
         plan.ref_lines[ref] = parsed.line
 
@@ -261,23 +299,55 @@ def _check_batch(valid: list[_Parsed], plan: _Plan, result: ImportResult) -> Non
         plan.matches[line] = match
         if match.same:
             result.already += 1
-            _warn(result, [Problem(line, "", _("already stored as %(ref)s (the same title, date, place and "
-                                               "violations): it is not imported again", ref=match.ref))])
+            _warn(
+                result,
+                [
+                    Problem(
+                        line,
+                        "",
+                        _(
+                            "already stored as %(ref)s (the same title, date, place and "
+                            "violations): it is not imported again",
+                            ref=match.ref,
+                        ),
+                    )
+                ],
+            )
         else:
             result.similar += 1
-            _warn(result, [Problem(line, "", _("may be a duplicate of %(ref)s (a day apart at most, nearby, a "
-                                               "shared violation, a similar title)", ref=match.ref))])
+            _warn(
+                result,
+                [
+                    Problem(
+                        line,
+                        "",
+                        _(
+                            "may be a duplicate of %(ref)s (a day apart at most, nearby, a "
+                            "shared violation, a similar title)",
+                            ref=match.ref,
+                        ),
+                    )
+                ],
+            )
     plan.events.update(p.row.data.event for p in valid if p.row.data.event)
 
 
 def _sample(parsed: _Parsed, plan: _Plan) -> SampleRow:
     row, match = parsed.row, plan.matches.get(parsed.line)
-    action = ("invalid" if parsed.errors else "update" if row.ref in plan.stored_refs
-              else ("already" if match.same else "similar") if match else "new")
+    action = (
+        "invalid"
+        if parsed.errors
+        else "update"
+        if row.ref in plan.stored_refs
+        else ("already" if match.same else "similar")
+        if match
+        else "new"
+    )
     return SampleRow(parsed.line, action, row.ref, row.status, row.data, match.ref if match else "")
 
 
 # --- storing -------------------------------------------------------------------------------
+
 
 def _store(table: Table, today: date, plan: _Plan, user, report: Progress, result: ImportResult) -> None:
     report("storing", 0, result.rows)  # before the first write (tracker/exchange/jobs.py relies on it)
@@ -303,12 +373,19 @@ def _store(table: Table, today: date, plan: _Plan, user, report: Progress, resul
             row.ref = row.ref or new_ref(row.data.date.year)
         if new:
             ids = _insert([row for _, row in new], stamp, event_ids)
-            links = [{"incident_id": ids[row.ref], "candidate_of_id": plan.matches[line].incident_id,
-                      "status": "pending", "created_at": now} for line, row in new if line in plan.matches]
+            links = [
+                {
+                    "incident_id": ids[row.ref],
+                    "candidate_of_id": plan.matches[line].incident_id,
+                    "status": "pending",
+                    "created_at": now,
+                }
+                for line, row in new
+                if line in plan.matches
+            ]
             if links:
                 db.session.execute(sa.insert(DuplicateCandidate), links)
-        updated, unchanged = update_stored([row for _, row in keep if row.ref in plan.stored_refs],
-                                           table.columns, user)
+        updated, unchanged = update_stored([row for _, row in keep if row.ref in plan.stored_refs], table.columns, user)
         result.created += len(new)
         result.updated += updated
         result.unchanged += unchanged
@@ -323,8 +400,11 @@ def _insert(rows: list[CsvIncident], stamp: dict, event_ids: dict[str, int]) -> 
     # 27,000-parameter statement per page (measured 4.0 s instead of 0.9 s of CPU per
     # 10,000 incidents on PostgreSQL)
     db.session.execute(sa.insert(Incident), incident_rows, execution_options=BULK)
-    ids = dict(db.session.execute(sa.select(Incident.ref, Incident.id).where(
-        Incident.ref.in_([row.ref for row in rows]))).all())
+    ids = dict(
+        db.session.execute(
+            sa.select(Incident.ref, Incident.id).where(Incident.ref.in_([row.ref for row in rows]))
+        ).all()
+    )
     _insert_children(rows, ids)
     return ids
 
@@ -332,8 +412,11 @@ def _insert(rows: list[CsvIncident], stamp: dict, event_ids: dict[str, int]) -> 
 def _scalars(row: CsvIncident) -> dict:
     d = row.data
     values = {name: getattr(d, name) for name in SCALAR_FIELDS}
-    values.update(ref=row.ref, status=row.status, **facts_of(d.violations, d.victims, (p.type for p in d.perpetrators),
-                                                             len(d.sources)))
+    values.update(
+        ref=row.ref,
+        status=row.status,
+        **facts_of(d.violations, d.victims, (p.type for p in d.perpetrators), len(d.sources)),
+    )
     return values
 
 
@@ -344,8 +427,9 @@ def _insert_children(batch: list[CsvIncident], ids: dict[str, int]) -> None:
         d = row.data
         children[IncidentViolation] += [{"incident_id": incident_id, "code": c} for c in d.violations]
         for model, items in ((Victim, d.victims), (Perpetrator, d.perpetrators), (Source, d.sources)):
-            children[model] += [{"incident_id": incident_id, "position": i, **vars(item)}
-                                for i, item in enumerate(items)]
+            children[model] += [
+                {"incident_id": incident_id, "position": i, **vars(item)} for i, item in enumerate(items)
+            ]
     for model, values in children.items():
         if values:
             db.session.execute(sa.insert(model), values, execution_options=BULK)
@@ -353,13 +437,13 @@ def _insert_children(batch: list[CsvIncident], ids: dict[str, int]) -> None:
 
 def _event_ids(names: set[str]) -> dict[str, int]:
     """Events by name, creating the ones not stored yet."""
-    stored = dict(db.session.execute(sa.select(Event.name, Event.id).where(Event.name.in_(names))).all()) \
-        if names else {}
+    stored = (
+        dict(db.session.execute(sa.select(Event.name, Event.id).where(Event.name.in_(names))).all()) if names else {}
+    )
     missing = sorted(names - stored.keys())
     if missing:
         db.session.execute(sa.insert(Event), [{"name": name, "description": ""} for name in missing])
-        stored.update(db.session.execute(
-            sa.select(Event.name, Event.id).where(Event.name.in_(missing))).all())
+        stored.update(db.session.execute(sa.select(Event.name, Event.id).where(Event.name.in_(missing))).all())
     return stored
 
 

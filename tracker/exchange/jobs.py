@@ -6,6 +6,7 @@ the user to the page. Each step is an `ImportJob` row the page polls.
 The file is deleted once imported, and any upload older than UPLOAD_TTL with it; its contents
 are never logged (an error is logged by its type only, since a database error repeats values).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -70,8 +71,9 @@ def start_import(job: ImportJob, skip_invalid: bool) -> None:
 
 
 def recent_jobs(user: User, limit: int = 20) -> list[ImportJob]:
-    return db.session.scalars(sa.select(ImportJob).where(ImportJob.user_id == user.id)
-                              .order_by(ImportJob.id.desc()).limit(limit)).all()
+    return db.session.scalars(
+        sa.select(ImportJob).where(ImportJob.user_id == user.id).order_by(ImportJob.id.desc()).limit(limit)
+    ).all()
 
 
 def discard_stale_uploads() -> None:
@@ -149,42 +151,65 @@ class _JobProgress:
     def __call__(self, stage: str, done: int, total: int | None) -> None:
         now = time.monotonic()
         last, last_stage = self.written
-        if stage == last_stage and (now - last < PROGRESS_EVERY and done != total
-                                    or self.one_writer and stage == "storing"):
+        if stage == last_stage and (
+            now - last < PROGRESS_EVERY and done != total or self.one_writer and stage == "storing"
+        ):
             return
         self.written = (now, stage)
         with db.engine.begin() as connection:
-            connection.execute(sa.update(ImportJob).where(ImportJob.id == self.job_id)
-                               .values(stage=stage, done=done, total=total))
+            connection.execute(
+                sa.update(ImportJob).where(ImportJob.id == self.job_id).values(stage=stage, done=done, total=total)
+            )
 
 
 # --- what a job keeps ----------------------------------------------------------------------------
 
+
 def _report(result: ImportResult) -> dict:
     """The check's report as JSON: counts, problems (the first PROBLEMS_KEPT of each kind)
     and the first rows as they will be stored."""
-    counts = {name: getattr(result, name) for name in ("rows", "invalid", "valid", "to_update", "similar",
-                                                       "already", "readable", "format", "encoding")}
-    return {**counts, "errors": [list(asdict(p).values()) for p in result.errors[:PROBLEMS_KEPT]],
-            "error_count": len(result.errors),
-            "warnings": [list(asdict(p).values()) for p in result.warnings[:PROBLEMS_KEPT]],
-            "warning_count": result.warning_count,
-            "sample": [_sample(row) for row in result.sample]}
+    counts = {
+        name: getattr(result, name)
+        for name in ("rows", "invalid", "valid", "to_update", "similar", "already", "readable", "format", "encoding")
+    }
+    return {
+        **counts,
+        "errors": [list(asdict(p).values()) for p in result.errors[:PROBLEMS_KEPT]],
+        "error_count": len(result.errors),
+        "warnings": [list(asdict(p).values()) for p in result.warnings[:PROBLEMS_KEPT]],
+        "warning_count": result.warning_count,
+        "sample": [_sample(row) for row in result.sample],
+    }
 
 
 def _sample(row: SampleRow) -> dict:
     """A preview row without restricted names (the page is for checking codes and places)."""
     d = row.data
-    return {"line": row.line, "action": row.action, "ref": row.ref, "match": row.match, "status": row.status,
-            "title": d.title, "date": d.date.isoformat() if d.date != d.date.min else "",
-            "date_precision": d.date_precision, "place": d.place,
-            "regions": [name for name in (d.admin1, d.admin2, d.admin3) if name],
-            "latitude": d.latitude, "longitude": d.longitude, "geo_precision": d.geo_precision,
-            "violations": d.violations, "victims": [[v.group, v.count, v.gender] for v in d.victims],
-            "perpetrators": [p.type for p in d.perpetrators], "killed": d.killed, "injured": d.injured,
-            "detained": d.detained, "sources": len(d.sources)}
+    return {
+        "line": row.line,
+        "action": row.action,
+        "ref": row.ref,
+        "match": row.match,
+        "status": row.status,
+        "title": d.title,
+        "date": d.date.isoformat() if d.date != d.date.min else "",
+        "date_precision": d.date_precision,
+        "place": d.place,
+        "regions": [name for name in (d.admin1, d.admin2, d.admin3) if name],
+        "latitude": d.latitude,
+        "longitude": d.longitude,
+        "geo_precision": d.geo_precision,
+        "violations": d.violations,
+        "victims": [[v.group, v.count, v.gender] for v in d.victims],
+        "perpetrators": [p.type for p in d.perpetrators],
+        "killed": d.killed,
+        "injured": d.injured,
+        "detained": d.detained,
+        "sources": len(d.sources),
+    }
 
 
 def _outcome(result: ImportResult) -> dict:
     return {name: getattr(result, name) for name in ("created", "updated", "unchanged", "skipped", "similar")} | {
-        "error_count": len(result.errors)}
+        "error_count": len(result.errors)
+    }

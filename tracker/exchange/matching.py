@@ -9,6 +9,7 @@ as already imported and left out, so importing a file twice never doubles it.
 
 Stored incidents are fetched per batch of rows, by the dates the batch needs.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,15 +58,29 @@ def find_matches(rows: list[tuple[int, CsvIncident]]) -> dict[int, Match]:
         return {}
     days = {row.data.date + timedelta(days=shift) for _, row in rows for shift in range(-DAYS_APART, DAYS_APART + 1)}
     by_day: dict[date, list[_Stored]] = defaultdict(list)
-    columns = (Incident.id, Incident.ref, Incident.date, Incident.title, Incident.latitude, Incident.longitude,
-               Incident.admin1, Incident.violation_bits)
+    columns = (
+        Incident.id,
+        Incident.ref,
+        Incident.date,
+        Incident.title,
+        Incident.latitude,
+        Incident.longitude,
+        Incident.admin1,
+        Incident.violation_bits,
+    )
     for r in db.session.execute(sa.select(*columns).where(Incident.date.in_(days))):
-        by_day[r.date].append(_Stored(r.id, r.ref, r.date, name_key(r.title), r.latitude, r.longitude,
-                                      name_key(r.admin1), r.violation_bits))
+        by_day[r.date].append(
+            _Stored(
+                r.id, r.ref, r.date, name_key(r.title), r.latitude, r.longitude, name_key(r.admin1), r.violation_bits
+            )
+        )
     matches = {}
     for line, row in rows:
-        candidates = [s for shift in range(-DAYS_APART, DAYS_APART + 1)
-                      for s in by_day.get(row.data.date + timedelta(days=shift), ())]
+        candidates = [
+            s
+            for shift in range(-DAYS_APART, DAYS_APART + 1)
+            for s in by_day.get(row.data.date + timedelta(days=shift), ())
+        ]
         if candidates and (match := _best(row, candidates)):
             matches[line] = match
     return matches
@@ -78,8 +93,13 @@ def _best(row: CsvIncident, candidates: list[_Stored]) -> Match | None:
     point = (_rounded(d.latitude), _rounded(d.longitude))
     best, best_ratio = None, TITLE_RATIO
     for s in candidates:
-        if (not row.ref and s.date == d.date and s.title == title and s.violation_bits == bits
-                and (_rounded(s.latitude), _rounded(s.longitude)) == point):
+        if (
+            not row.ref
+            and s.date == d.date
+            and s.title == title
+            and s.violation_bits == bits
+            and (_rounded(s.latitude), _rounded(s.longitude)) == point
+        ):
             return Match(s.id, s.ref, same=True)
         if not (s.violation_bits & bits and _near(d.latitude, d.longitude, name_key(d.admin1), s)):
             continue

@@ -7,6 +7,7 @@ look-up per distinct name and one point-in-polygon call per batch rather than pe
 - A row with a place or region name but no coordinates is put at the centroid of the
   largest region of that name (`geo_precision=region`), and named down to that level only.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -6,6 +6,7 @@ ones or ACLED's is told by its header.
 Rows are read, never loaded: `Table.records()` starts again from the top on every call, so
 the importer can check a file of millions of rows and then store it, in flat memory.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -42,9 +43,9 @@ class UnreadableFile(Exception):
 @dataclass
 class Table:
     name: str
-    container: str    # "text" | "xlsx"
-    columns: str      # "canonical" | "acled"
-    encoding: str     # how the text was decoded ("utf-8", "cp1252", "latin-1"); "" when not decoded here
+    container: str  # "text" | "xlsx"
+    columns: str  # "canonical" | "acled"
+    encoding: str  # how the text was decoded ("utf-8", "cp1252", "latin-1"); "" when not decoded here
     delimiter: str
     _records: Callable[[], Records]
 
@@ -72,8 +73,9 @@ def open_table(source: str | os.PathLike | IO, fmt: str | None = None) -> Iterat
         else:
             encoding = _encoding(handle)
             delimiter = _delimiter(next(_lines(handle, encoding), ""))
-            table = Table(name, "text", "", encoding, delimiter,
-                          lambda: _csv_records(_lines(handle, encoding), delimiter))
+            table = Table(
+                name, "text", "", encoding, delimiter, lambda: _csv_records(_lines(handle, encoding), delimiter)
+            )
         table.columns = columns or _columns_of(table)
         yield table
 
@@ -107,6 +109,7 @@ def _columns_of(table: Table) -> str:
 
 
 # --- text files ------------------------------------------------------------------------------
+
 
 def _encoding(handle: IO) -> str:
     """UTF-8 if the whole file decodes as UTF-8, else Windows-1252, else Latin-1 (which
@@ -153,16 +156,23 @@ def _csv_records(lines: Iterator[str], delimiter: str) -> Records:
 
 # --- workbooks -------------------------------------------------------------------------------
 
+
 def _workbook_records(handle: IO) -> Records:
     """The first sheet's rows, then those of the following sheets with the same header (an
     export longer than a sheet goes on over several)."""
     from openpyxl import load_workbook
+
     handle.seek(0)
     try:
         book = load_workbook(handle, read_only=True)  # formulas come as their text, never run
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise UnreadableFile(1, _("the file is not a readable XLSX workbook; save it again as 'Excel Workbook "
-                                  "(.xlsx)' (%(reason)s)", reason=exc.__class__.__name__)) from None
+        raise UnreadableFile(
+            1,
+            _(
+                "the file is not a readable XLSX workbook; save it again as 'Excel Workbook (.xlsx)' (%(reason)s)",
+                reason=exc.__class__.__name__,
+            ),
+        ) from None
     try:
         header: list[str] | None = None
         offset = 0
@@ -181,8 +191,9 @@ def _workbook_records(handle: IO) -> Records:
                 yield offset + number, _trimmed(cells, len(header))
             offset += number
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:  # a damaged sheet
-        raise UnreadableFile(offset + 1, _("the workbook is damaged (%(reason)s)",
-                                           reason=exc.__class__.__name__)) from None
+        raise UnreadableFile(
+            offset + 1, _("the workbook is damaged (%(reason)s)", reason=exc.__class__.__name__)
+        ) from None
     finally:
         book.close()
 
@@ -206,5 +217,5 @@ def _cell_text(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 2 ** 53 else repr(value)
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
     return str(value)

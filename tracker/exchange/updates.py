@@ -6,6 +6,7 @@ or statuses in ACLED's), and an empty cell means "not known": so an update takes
 row what its format carries, and keeps the rest as stored. An update is saved like an edit,
 as a new version in the incident's history; a row that would change nothing writes nothing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
@@ -23,6 +24,7 @@ from .csv_format import CsvIncident, format_float
 @dataclass(frozen=True)
 class Coverage:
     """What a format carries: incident fields, and the fields of each kind of child row."""
+
     scalars: frozenset[str]
     victims: tuple[str, ...]
     perpetrators: tuple[str, ...]
@@ -30,17 +32,47 @@ class Coverage:
     status: bool
 
 
-_PLACE = ("date", "date_precision", "place", "latitude", "longitude", "geo_precision", "country",
-          "admin1", "admin2", "admin3")
+_PLACE = (
+    "date",
+    "date_precision",
+    "place",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+)
 COVERAGE = {
     "canonical": Coverage(
-        scalars=frozenset(("title", "description", *_PLACE, "violations", "killed", "injured", "detained",
-                           "confidence", "visibility", "public_location", "event")),
-        victims=("group", "count", "gender", "name", "organisation"), perpetrators=("type", "name"),
-        sources=("kind", "url", "title", "confidential"), status=True),
+        scalars=frozenset(
+            (
+                "title",
+                "description",
+                *_PLACE,
+                "violations",
+                "killed",
+                "injured",
+                "detained",
+                "confidence",
+                "visibility",
+                "public_location",
+                "event",
+            )
+        ),
+        victims=("group", "count", "gender", "name", "organisation"),
+        perpetrators=("type", "name"),
+        sources=("kind", "url", "title", "confidential"),
+        status=True,
+    ),
     "acled": Coverage(
         scalars=frozenset(("title", "description", *_PLACE, "violations", "killed")),
-        victims=("group",), perpetrators=("type",), sources=("kind", "publisher"), status=False),
+        victims=("group",),
+        perpetrators=("type",),
+        sources=("kind", "publisher"),
+        status=False,
+    ),
 }
 CHILD_KEYS = {"victims": "group", "perpetrators": "type", "sources": "kind"}
 
@@ -50,11 +82,20 @@ def update_stored(rows: list[CsvIncident], columns: str, user) -> tuple[int, int
     if not rows:
         return 0, 0
     coverage = COVERAGE[columns]
-    stored = {i.ref: i for i in db.session.scalars(
-        sa.select(Incident).where(Incident.ref.in_([row.ref for row in rows]))
-        .options(selectinload(Incident.violations), selectinload(Incident.victims),
-                 selectinload(Incident.perpetrators), selectinload(Incident.sources),
-                 selectinload(Incident.event)))}
+    stored = {
+        i.ref: i
+        for i in db.session.scalars(
+            sa.select(Incident)
+            .where(Incident.ref.in_([row.ref for row in rows]))
+            .options(
+                selectinload(Incident.violations),
+                selectinload(Incident.victims),
+                selectinload(Incident.perpetrators),
+                selectinload(Incident.sources),
+                selectinload(Incident.event),
+            )
+        )
+    }
     updated = 0
     for row in rows:
         incident = stored[row.ref]
@@ -71,8 +112,10 @@ def merged(stored: IncidentData, incoming: IncidentData, coverage: Coverage) -> 
             values[axis] = getattr(stored, axis)
     for name, key in CHILD_KEYS.items():
         old = getattr(stored, name)
-        values[name] = [_merged_child(old[i] if i < len(old) else None, new, key, getattr(coverage, name))
-                        for i, new in enumerate(getattr(incoming, name))]
+        values[name] = [
+            _merged_child(old[i] if i < len(old) else None, new, key, getattr(coverage, name))
+            for i, new in enumerate(getattr(incoming, name))
+        ]
     return IncidentData(**values)
 
 

@@ -1,6 +1,7 @@
 """The import pages (reviewers and administrators): upload, the check's report and preview,
 the import's progress, recent imports, and possible duplicates. HTTP only: the work is in
 jobs.py, importer.py and duplicates.py."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -37,15 +38,21 @@ def upload():
     if form.validate_on_submit():
         job = jobs.start_check(form.file.data, form.format.data, current_user)
         return redirect(url_for("imports.job", job_id=job.id))
-    return render_template("exchange/upload.html", form=form, jobs=jobs.recent_jobs(current_user),
-                           pending=duplicates.pending_count()), 400 if form.errors else 200
+    return render_template(
+        "exchange/upload.html", form=form, jobs=jobs.recent_jobs(current_user), pending=duplicates.pending_count()
+    ), 400 if form.errors else 200
 
 
 @bp.get("/<int:job_id>")
 def job(job_id: int):
     job = _own_job(job_id)
-    return render_template("exchange/job.html", job=job, form=ConfirmForm(), progress=progress_text(job),
-                           file_kept=jobs.upload_path(job) is not None)
+    return render_template(
+        "exchange/job.html",
+        job=job,
+        form=ConfirmForm(),
+        progress=progress_text(job),
+        file_kept=jobs.upload_path(job) is not None,
+    )
 
 
 @bp.get("/<int:job_id>/progress")
@@ -93,10 +100,20 @@ def decide(pair_id: int):
         abort(400)
     try:
         pair = duplicates.decide(pair_id, decision, current_user)
-        flash(_("%(ref)s marked as a duplicate of %(original)s and rejected.", ref=pair.incident.ref,
-                original=pair.candidate_of.ref) if decision == "duplicate"
-              else _("Kept %(ref)s and %(original)s as separate incidents.", ref=pair.incident.ref,
-                     original=pair.candidate_of.ref), "success")
+        flash(
+            _(
+                "%(ref)s marked as a duplicate of %(original)s and rejected.",
+                ref=pair.incident.ref,
+                original=pair.candidate_of.ref,
+            )
+            if decision == "duplicate"
+            else _(
+                "Kept %(ref)s and %(original)s as separate incidents.",
+                ref=pair.incident.ref,
+                original=pair.candidate_of.ref,
+            ),
+            "success",
+        )
     except ServiceError as exc:
         flash(str(exc), "error")
     return redirect(url_for("imports.duplicate_pairs"))

@@ -3,6 +3,7 @@
 Forms, CSV rows and tests all build an `IncidentData`; the service stores it. Keeping this
 apart from the ORM objects lets validation and comparison happen without a database.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -73,14 +74,31 @@ class IncidentData:
 
 # Incident columns copied one to one from IncidentData.
 SCALAR_FIELDS = (
-    "title", "description", "date", "date_precision", "end_date", "place", "latitude",
-    "longitude", "geo_precision", "country", "admin1", "admin2", "admin3", "killed", "injured",
-    "detained", "confidence", "visibility", "public_location", "consent",
+    "title",
+    "description",
+    "date",
+    "date_precision",
+    "end_date",
+    "place",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "killed",
+    "injured",
+    "detained",
+    "confidence",
+    "visibility",
+    "public_location",
+    "consent",
 )
 
 
 def point_problem(latitude: float, longitude: float, country: str) -> str | None:
-    """"outside" or "swapped" for a point of an incident in Peru that cannot be in Peru, else
+    """ "outside" or "swapped" for a point of an incident in Peru that cannot be in Peru, else
     None. The incident form and the importer both ask, so they refuse the same points."""
     if country.upper() != "PE":
         return None

@@ -1,12 +1,25 @@
 """The incident form. Choices are filled per request so labels follow the user's language;
 repeating rows (victims, perpetrators, sources) are WTForms FieldLists that the browser
 extends (static/js/rows.js)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, FieldList, FloatField, Form, FormField, HiddenField,
-                     IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FloatField,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import taxonomy as tx
@@ -29,12 +42,16 @@ def _choices(terms) -> list[tuple[str, str]]:
 
 class _RowForm(Form):
     """A repeating row; an entirely blank row is ignored rather than rejected."""
+
     KEY_FIELD = ""
     DEFAULTED: tuple[str, ...] = ()  # fields that always carry a value, so they don't count
 
     def is_blank(self) -> bool:
-        return not any(field.data for name, field in self._fields.items()
-                       if name not in self.DEFAULTED and field.type != "BooleanField")
+        return not any(
+            field.data
+            for name, field in self._fields.items()
+            if name not in self.DEFAULTED and field.type != "BooleanField"
+        )
 
     def validate(self, extra_validators=None) -> bool:
         if self.is_blank():
@@ -51,8 +68,11 @@ class VictimForm(_RowForm):
     KEY_FIELD = "group"
     DEFAULTED = ("count", "gender")
     group = SelectField(_l("Group"), validate_choice=True)
-    count = IntegerField(_l("How many people"), default=1,
-                         validators=[Optional(), NumberRange(min=1, max=100000, message=_l("Enter a number of at least 1."))])
+    count = IntegerField(
+        _l("How many people"),
+        default=1,
+        validators=[Optional(), NumberRange(min=1, max=100000, message=_l("Enter a number of at least 1."))],
+    )
     gender = SelectField(_l("Gender"), default="unknown")
     name = StringField(_l("Name (restricted)"), validators=[Length(max=200)])
     organisation = StringField(_l("Organisation (restricted)"), validators=[Length(max=200)])
@@ -65,10 +85,16 @@ class VictimForm(_RowForm):
         self.gender.choices = _choices(tx.GENDERS)
 
     def to_data(self) -> VictimData:
-        return VictimData(group=self.group.data, count=self.count.data or 1, gender=self.gender.data or "unknown",
-                          name=_text(self.name), organisation=_text(self.organisation),
-                          indigenous=self.indigenous.data, lgbtiq=self.lgbtiq.data,
-                          woman_defender=self.woman_defender.data)
+        return VictimData(
+            group=self.group.data,
+            count=self.count.data or 1,
+            gender=self.gender.data or "unknown",
+            name=_text(self.name),
+            organisation=_text(self.organisation),
+            indigenous=self.indigenous.data,
+            lgbtiq=self.lgbtiq.data,
+            woman_defender=self.woman_defender.data,
+        )
 
 
 class PerpetratorForm(_RowForm):
@@ -91,7 +117,14 @@ class SourceForm(_RowForm):
     DEFAULTED = ("reliability",)
     kind = SelectField(_l("Kind"))
     title = StringField(_l("Title"), validators=[Length(max=300)])
-    url = StringField(_l("Link"), validators=[Optional(), URL(message=_l("Enter a full web address starting with http:// or https://.")), Length(max=1000)])
+    url = StringField(
+        _l("Link"),
+        validators=[
+            Optional(),
+            URL(message=_l("Enter a full web address starting with http:// or https://.")),
+            Length(max=1000),
+        ],
+    )
     publisher = StringField(_l("Publisher"), validators=[Length(max=200)])
     published_on = DateField(_l("Published on"), validators=[Optional()])
     reliability = SelectField(_l("Reliability"), default="F")
@@ -102,24 +135,40 @@ class SourceForm(_RowForm):
         self.reliability.choices = _choices(tx.RELIABILITY)
 
     def to_data(self) -> SourceData:
-        return SourceData(kind=self.kind.data, title=_text(self.title), url=_text(self.url),
-                          publisher=_text(self.publisher), published_on=self.published_on.data,
-                          reliability=self.reliability.data, confidential=self.confidential.data)
+        return SourceData(
+            kind=self.kind.data,
+            title=_text(self.title),
+            url=_text(self.url),
+            publisher=_text(self.publisher),
+            published_on=self.published_on.data,
+            reliability=self.reliability.data,
+            confidential=self.confidential.data,
+        )
 
 
 def _count_field(label):
-    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=100000, message=_l("Enter 0 or a positive number."))])
+    return IntegerField(
+        label, validators=[Optional(), NumberRange(min=0, max=100000, message=_l("Enter 0 or a positive number."))]
+    )
 
 
 class IncidentForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Give the incident a short title.")), Length(max=300)])
     description = TextAreaField(_l("What happened"), validators=[Length(max=20000)])
-    date = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date (or the first day of the week, month or year)."))])
+    date = DateField(
+        _l("Date"), validators=[InputRequired(_l("Enter the date (or the first day of the week, month or year)."))]
+    )
     date_precision = SelectField(_l("Date precision"), default="day")
     end_date = DateField(_l("End date"), validators=[Optional()])
     place = StringField(_l("Place"), validators=[Length(max=200)])
-    latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(min=-90, max=90, message=_l("Latitude must be between -90 and 90."))])
-    longitude = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(min=-180, max=180, message=_l("Longitude must be between -180 and 180."))])
+    latitude = FloatField(
+        _l("Latitude"),
+        validators=[Optional(), NumberRange(min=-90, max=90, message=_l("Latitude must be between -90 and 90."))],
+    )
+    longitude = FloatField(
+        _l("Longitude"),
+        validators=[Optional(), NumberRange(min=-180, max=180, message=_l("Longitude must be between -180 and 180."))],
+    )
     geo_precision = SelectField(_l("Location precision"), default="exact")
     country = StringField(_l("Country"), default="PE", validators=[DataRequired(), Length(min=2, max=2)])
     admin1 = StringField(_l("Department / region"), validators=[Length(max=120)])
@@ -161,22 +210,40 @@ class IncidentForm(FlaskForm):
             raise ValidationError(_l("Enter both latitude and longitude, or neither."))
         problem = point_problem(lat, lon, _text(self.country)) if lat is not None else None
         if problem:
-            raise ValidationError(_l("Latitude and longitude look swapped.") if problem == "swapped"
-                                  else _l("This point is outside Peru. Check the coordinates."))
+            raise ValidationError(
+                _l("Latitude and longitude look swapped.")
+                if problem == "swapped"
+                else _l("This point is outside Peru. Check the coordinates.")
+            )
 
     def to_data(self) -> IncidentData:
         return IncidentData(
-            title=_text(self.title), description=_text(self.description), date=self.date.data,
-            date_precision=self.date_precision.data, end_date=self.end_date.data, place=_text(self.place),
-            latitude=self.latitude.data, longitude=self.longitude.data, geo_precision=self.geo_precision.data,
-            country=_text(self.country).upper() or "PE", admin1=_text(self.admin1),
-            admin2=_text(self.admin2), admin3=_text(self.admin3), violations=list(self.violations.data),
+            title=_text(self.title),
+            description=_text(self.description),
+            date=self.date.data,
+            date_precision=self.date_precision.data,
+            end_date=self.end_date.data,
+            place=_text(self.place),
+            latitude=self.latitude.data,
+            longitude=self.longitude.data,
+            geo_precision=self.geo_precision.data,
+            country=_text(self.country).upper() or "PE",
+            admin1=_text(self.admin1),
+            admin2=_text(self.admin2),
+            admin3=_text(self.admin3),
+            violations=list(self.violations.data),
             victims=[r.form.to_data() for r in self.victims if not r.form.is_blank()],
             perpetrators=[r.form.to_data() for r in self.perpetrators if not r.form.is_blank()],
             sources=[r.form.to_data() for r in self.sources if not r.form.is_blank()],
-            killed=self.killed.data, injured=self.injured.data, detained=self.detained.data,
-            confidence=self.confidence.data, visibility=self.visibility.data,
-            public_location=self.public_location.data, consent=self.consent.data, event=_text(self.event))
+            killed=self.killed.data,
+            injured=self.injured.data,
+            detained=self.detained.data,
+            confidence=self.confidence.data,
+            visibility=self.visibility.data,
+            public_location=self.public_location.data,
+            consent=self.consent.data,
+            event=_text(self.event),
+        )
 
 
 class StatusForm(FlaskForm):
@@ -199,8 +266,10 @@ def row_templates() -> dict[str, _RowForm]:
 
 def initial_data(snapshot: dict) -> dict:
     """Form data from a stored snapshot (see service.snapshot): ISO dates back to dates."""
+
     def as_date(value):
         return date.fromisoformat(value) if value else None
+
     data = {**snapshot, "date": as_date(snapshot["date"]), "end_date": as_date(snapshot["end_date"])}
     data["sources"] = [{**s, "published_on": as_date(s["published_on"])} for s in snapshot["sources"]]
     return data

@@ -1,4 +1,5 @@
 """Human references such as PE-2024-00042: country prefix, year of the incident, sequence."""
+
 from __future__ import annotations
 
 from collections import defaultdict

@@ -4,6 +4,7 @@ the web views, the CLI and the tests alike.
 Every saved change becomes an `IncidentVersion` (who, when, which fields, old → new);
 a save based on an outdated version is refused with an `EditConflict`.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -36,8 +37,13 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "rejected": ("draft",),
 }
 # transitions that send work back need a word of explanation
-COMMENT_REQUIRED = {("submitted", "draft"), ("submitted", "rejected"), ("verified", "rejected"),
-                    ("verified", "submitted"), ("published", "verified")}
+COMMENT_REQUIRED = {
+    ("submitted", "draft"),
+    ("submitted", "rejected"),
+    ("verified", "rejected"),
+    ("verified", "submitted"),
+    ("published", "verified"),
+}
 
 
 class EditConflict(ServiceError):
@@ -47,12 +53,18 @@ class EditConflict(ServiceError):
         self.incident = incident
         self.base_version = base_version
         self.changed = changed  # field -> [value the user started from, value now stored]
-        super().__init__(_(
-            "This incident was changed by someone else (now version %(now)d, you started from "
-            "version %(base)d). Your changes were not saved.", now=incident.version, base=base_version))
+        super().__init__(
+            _(
+                "This incident was changed by someone else (now version %(now)d, you started from "
+                "version %(base)d). Your changes were not saved.",
+                now=incident.version,
+                base=base_version,
+            )
+        )
 
 
 # --- snapshots and differences -------------------------------------------------------
+
 
 def _plain(value):
     return value.isoformat() if isinstance(value, date) else value
@@ -60,12 +72,14 @@ def _plain(value):
 
 def incident_data(incident: Incident) -> IncidentData:
     """A stored incident as plain data, as a form or a file describes one."""
-    return IncidentData(**{name: getattr(incident, name) for name in SCALAR_FIELDS},
-                        event=incident.event.name if incident.event else "",
-                        violations=[v.code for v in incident.violations],
-                        victims=[_row(v, VictimData) for v in incident.victims],
-                        perpetrators=[_row(p, PerpetratorData) for p in incident.perpetrators],
-                        sources=[_row(s, SourceData) for s in incident.sources])
+    return IncidentData(
+        **{name: getattr(incident, name) for name in SCALAR_FIELDS},
+        event=incident.event.name if incident.event else "",
+        violations=[v.code for v in incident.violations],
+        victims=[_row(v, VictimData) for v in incident.victims],
+        perpetrators=[_row(p, PerpetratorData) for p in incident.perpetrators],
+        sources=[_row(s, SourceData) for s in incident.sources],
+    )
 
 
 def _row(obj, data_cls):
@@ -96,8 +110,13 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list]:
 
 def _record_version(incident: Incident, user, previous: dict[str, Any] | None) -> IncidentVersion:
     current = snapshot(incident)
-    version = IncidentVersion(incident=incident, version=incident.version, user_id=getattr(user, "id", None),
-                              snapshot=current, changes=diff(previous, current) if previous else {})
+    version = IncidentVersion(
+        incident=incident,
+        version=incident.version,
+        user_id=getattr(user, "id", None),
+        snapshot=current,
+        changes=diff(previous, current) if previous else {},
+    )
     db.session.add(version)
     return version
 
@@ -105,11 +124,19 @@ def _record_version(incident: Incident, user, previous: dict[str, Any] | None) -
 def _ensure_baseline(incident: Incident) -> None:
     """Imported incidents have no version yet: keep their state before the first change."""
     if not incident.versions:
-        db.session.add(IncidentVersion(incident=incident, version=incident.version, user_id=incident.created_by_id,
-                                       snapshot=snapshot(incident), changes={}))
+        db.session.add(
+            IncidentVersion(
+                incident=incident,
+                version=incident.version,
+                user_id=incident.created_by_id,
+                snapshot=snapshot(incident),
+                changes={},
+            )
+        )
 
 
 # --- writing the data ------------------------------------------------------------------
+
 
 def _event_by_name(name: str) -> Event | None:
     name = name.strip()
@@ -131,8 +158,9 @@ def _apply(incident: Incident, data: IncidentData) -> None:
     incident.victims = [Victim(position=i, **vars(v)) for i, v in enumerate(data.victims)]
     incident.perpetrators = [Perpetrator(position=i, **vars(p)) for i, p in enumerate(data.perpetrators)]
     incident.sources = [Source(position=i, **vars(s)) for i, s in enumerate(data.sources)]
-    for name, value in facts_of(data.violations, data.victims, (p.type for p in data.perpetrators),
-                                len(data.sources)).items():
+    for name, value in facts_of(
+        data.violations, data.victims, (p.type for p in data.perpetrators), len(data.sources)
+    ).items():
         setattr(incident, name, value)
 
 
@@ -191,13 +219,17 @@ def revise_incident(incident: Incident, data: IncidentData, user, status: str | 
 
 def _conflict(incident: Incident, base_version: int) -> EditConflict:
     db.session.rollback()
-    base = db.session.scalar(sa.select(IncidentVersion).where(
-        IncidentVersion.incident_id == incident.id, IncidentVersion.version == base_version))
+    base = db.session.scalar(
+        sa.select(IncidentVersion).where(
+            IncidentVersion.incident_id == incident.id, IncidentVersion.version == base_version
+        )
+    )
     changed = diff(base.snapshot, snapshot(incident)) if base else {}
     return EditConflict(incident, base_version, changed)
 
 
 # --- workflow --------------------------------------------------------------------------
+
 
 def missing_for_submission(incident: Incident) -> list[str]:
     """What a reviewer needs before an incident can leave the draft stage."""
@@ -238,8 +270,13 @@ def change_status(incident: Incident, to_status: str, user, comment: str = "", b
 def _transition(incident: Incident, to_status: str, user, comment: str) -> None:
     comment = comment.strip()
     if to_status not in allowed_transitions(incident, user):
-        raise InvalidTransition(_("An incident that is %(old)s cannot be moved to %(new)s by you.",
-                                  old=term_label(STATUSES, incident.status), new=term_label(STATUSES, to_status)))
+        raise InvalidTransition(
+            _(
+                "An incident that is %(old)s cannot be moved to %(new)s by you.",
+                old=term_label(STATUSES, incident.status),
+                new=term_label(STATUSES, to_status),
+            )
+        )
     if (incident.status, to_status) in COMMENT_REQUIRED and not comment:
         raise InvalidTransition(_("Please say why in the comment."))
     if to_status != "draft" and incident.status == "draft" and (missing := missing_for_submission(incident)):
@@ -258,8 +295,11 @@ def reject_as_duplicate(incident: Incident, original: Incident, user) -> None:
 
 def _set_status(incident: Incident, to_status: str, user, comment: str) -> None:
     before = snapshot(incident)
-    db.session.add(StatusChange(incident=incident, from_status=incident.status, to_status=to_status,
-                                comment=comment, user_id=user.id))
+    db.session.add(
+        StatusChange(
+            incident=incident, from_status=incident.status, to_status=to_status, comment=comment, user_id=user.id
+        )
+    )
     audit.record("status_changed", incident.ref, user=user, old=incident.status, new=to_status)
     incident.status = to_status
     incident.updated_at = utcnow()

@@ -1,5 +1,6 @@
 """Incident pages: list, record, edit, detail, workflow, history. HTTP only; the work is in
 service.py and the shared filter builder."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -42,11 +43,19 @@ def list_incidents():
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     incidents = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return render_template("incidents/list.html", incidents=incidents, filters=filters, errors=errors,
-                           total=total, page=page, pages=pages, sort=sort,
-                           admin1_options=_pairs(region_names("admin1")),
-                           admin2_options=_pairs(region_names("admin2")),
-                           can_record=can_record(current_user))
+    return render_template(
+        "incidents/list.html",
+        incidents=incidents,
+        filters=filters,
+        errors=errors,
+        total=total,
+        page=page,
+        pages=pages,
+        sort=sort,
+        admin1_options=_pairs(region_names("admin1")),
+        admin2_options=_pairs(region_names("admin2")),
+        can_record=can_record(current_user),
+    )
 
 
 def _pairs(names: list[str]) -> list[tuple[str, str]]:
@@ -67,15 +76,23 @@ def _save(form: IncidentForm, incident: Incident | None):
     try:
         change_status(incident, "submitted", current_user)
     except InvalidTransition as exc:
-        flash(_("Saved %(ref)s as a draft. It was not submitted: %(reason)s", ref=incident.ref, reason=str(exc)), "error")
+        flash(
+            _("Saved %(ref)s as a draft. It was not submitted: %(reason)s", ref=incident.ref, reason=str(exc)), "error"
+        )
         return redirect(url_for("incidents.edit", ref=incident.ref, saved=1))
     flash(_("Incident %(ref)s submitted for review.", ref=incident.ref), "success")
     return redirect(url_for("incidents.detail", ref=incident.ref, saved=1))
 
 
 def _render_form(form: IncidentForm, incident: Incident | None, conflict: EditConflict | None = None, status=200):
-    return render_template("incidents/form.html", form=form, incident=incident, conflict=conflict,
-                           admin1_names=region_names("admin1"), row_templates=row_templates()), status
+    return render_template(
+        "incidents/form.html",
+        form=form,
+        incident=incident,
+        conflict=conflict,
+        admin1_names=region_names("admin1"),
+        row_templates=row_templates(),
+    ), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -110,11 +127,14 @@ def edit(ref: str):
 @bp.get("/<ref>")
 def detail(ref: str):
     incident = _get_visible(ref)
-    return render_template("incidents/detail.html", incident=incident,
-                           access=incident_access(current_user, incident),
-                           transitions=allowed_transitions(incident, current_user),
-                           status_form=StatusForm(version=incident.version),
-                           just_saved=request.args.get("saved") == "1")
+    return render_template(
+        "incidents/detail.html",
+        incident=incident,
+        access=incident_access(current_user, incident),
+        transitions=allowed_transitions(incident, current_user),
+        status_form=StatusForm(version=incident.version),
+        just_saved=request.args.get("saved") == "1",
+    )
 
 
 @bp.post("/<ref>/status")

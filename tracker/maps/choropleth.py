@@ -1,5 +1,6 @@
 """Incident counts per department or province, on the imported boundary polygons: the map's
 choropleth layer and the figures report authors take from it."""
+
 from __future__ import annotations
 
 import functools
@@ -27,7 +28,7 @@ OUTLINE_TOLERANCE = {"admin1": 0.01, "admin2": 0.005}
 class RegionFigures:
     count: int = 0
     killed: int = 0
-    names: list[str] = field(default_factory=list)   # stored spellings that stand for the region
+    names: list[str] = field(default_factory=list)  # stored spellings that stand for the region
     violations: Counter = field(default_factory=Counter)
 
 
@@ -54,16 +55,35 @@ def region_features(filters: IncidentFilter, user, level: str, public: bool) -> 
         key = name_key(outline["properties"]["name"])
         region = figures.get(key, RegionFigures())
         matched.add(key)
-        features.append({"type": "Feature", "geometry": outline["geometry"], "properties": {
-            "name": outline["properties"]["name"], "count": region.count, "killed": region.killed,
-            "top": [{"code": code, "label": term_label(VIOLATIONS, code), "count": n}
-                    for code, n in sorted(region.violations.items(), key=lambda item: (-item[1], item[0]))
-                    [:TOP_VIOLATIONS]],
-            "link": (region_list_path(filters, {level: region.names})
-                     if is_authenticated(reader) and region.count else None)}})
-    return collection(features, level=level, total=sum(r.count for r in figures.values()),
-                      unmatched=sum(r.count for k, r in figures.items() if k not in matched),
-                      max=max((f["properties"]["count"] for f in features), default=0))
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": outline["geometry"],
+                "properties": {
+                    "name": outline["properties"]["name"],
+                    "count": region.count,
+                    "killed": region.killed,
+                    "top": [
+                        {"code": code, "label": term_label(VIOLATIONS, code), "count": n}
+                        for code, n in sorted(region.violations.items(), key=lambda item: (-item[1], item[0]))[
+                            :TOP_VIOLATIONS
+                        ]
+                    ],
+                    "link": (
+                        region_list_path(filters, {level: region.names})
+                        if is_authenticated(reader) and region.count
+                        else None
+                    ),
+                },
+            }
+        )
+    return collection(
+        features,
+        level=level,
+        total=sum(r.count for r in figures.values()),
+        unmatched=sum(r.count for k, r in figures.items() if k not in matched),
+        max=max((f["properties"]["count"] for f in features), default=0),
+    )
 
 
 @functools.lru_cache(maxsize=1024)

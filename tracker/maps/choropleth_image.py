@@ -6,6 +6,7 @@ both draw with `choropleth_image`.
 geopandas and matplotlib are imported inside the functions (matplotlib with the Agg backend),
 so the web app pays for them only when an image is asked for.
 """
+
 from __future__ import annotations
 
 import textwrap
@@ -48,8 +49,10 @@ def has_boundaries(level: str) -> bool:
 
 
 def missing_boundaries_message() -> str:
-    return _("No region boundaries are imported, so there is no map to draw. "
-             "An administrator can import them with “tracker regions import”.")
+    return _(
+        "No region boundaries are imported, so there is no map to draw. "
+        "An administrator can import them with “tracker regions import”."
+    )
 
 
 def period_text(start: date | None, end: date | None) -> str:
@@ -67,10 +70,15 @@ def source_text(statuses: Sequence[str], generated: date) -> str:
     """Where the figures come from; no statuses means whatever the reader may see."""
     app, when = _("Civic space tracker"), format_date(generated, "long")
     if not statuses:
-        return _("Source: %(app)s, incidents of any status the reader may see; generated on %(date)s.",
-                 app=app, date=when)
-    return _("Source: %(app)s, incidents with status %(statuses)s; generated on %(date)s.", app=app,
-             statuses=", ".join(term_label(STATUSES, s) for s in statuses), date=when)
+        return _(
+            "Source: %(app)s, incidents of any status the reader may see; generated on %(date)s.", app=app, date=when
+        )
+    return _(
+        "Source: %(app)s, incidents with status %(statuses)s; generated on %(date)s.",
+        app=app,
+        statuses=", ".join(term_label(STATUSES, s) for s in statuses),
+        date=when,
+    )
 
 
 def class_breaks(maximum: int) -> list[int]:
@@ -116,6 +124,7 @@ def choropleth_image(counts: Mapping[str, int], level: str, text: MapText, fmt: 
     if frame is None:
         return None
     import matplotlib
+
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
@@ -128,19 +137,32 @@ def choropleth_image(counts: Mapping[str, int], level: str, text: MapText, fmt: 
     fig.suptitle(textwrap.fill(text.title, LINE_LENGTHS["title"]), fontsize=12, fontweight="bold")
     shown = ngettext("%(num)d incident on the map.", "%(num)d incidents on the map.", int(frame["count"].sum()))
     ax.set_title(textwrap.fill(f"{text.period} {shown}", LINE_LENGTHS["subtitle"]), fontsize=9)
-    ax.legend(handles=_legend_entries(breaks), title=_("Incidents"), loc="lower left", fontsize=8,
-              title_fontsize=9, frameon=False)
+    ax.legend(
+        handles=_legend_entries(breaks),
+        title=_("Incidents"),
+        loc="lower left",
+        fontsize=8,
+        title_fontsize=9,
+        frameon=False,
+    )
     fig.text(0.01, 0.01, textwrap.fill(text.source, LINE_LENGTHS["source"]), fontsize=7, color="#555555")
     return save_figure(fig, fmt)
 
 
 def _legend_entries(breaks: Sequence[int]) -> list:
-    """"0", then one entry per class: "1–3", "4–5", … ("4" for a class of one number)."""
+    """ "0", then one entry per class: "1–3", "4–5", … ("4" for a class of one number)."""
     from matplotlib.patches import Patch
 
     bounds = [(0, 0)] + [(previous + 1, upper) for previous, upper in zip([0, *breaks], breaks)]
-    return [Patch(facecolor=class_colour(upper, breaks), edgecolor=BORDER, linewidth=0.4,
-                  label=str(upper) if start == upper else f"{start}–{upper}") for start, upper in bounds]
+    return [
+        Patch(
+            facecolor=class_colour(upper, breaks),
+            edgecolor=BORDER,
+            linewidth=0.4,
+            label=str(upper) if start == upper else f"{start}–{upper}",
+        )
+        for start, upper in bounds
+    ]
 
 
 def save_figure(fig, fmt: str) -> bytes:

@@ -8,6 +8,7 @@ Incidents drawn at the same centroid are merged into one count, so the map canno
 which record is which. The work is one GROUP BY in SQL plus a look-up per distinct region,
 so memory stays bounded by the number of regions, not of incidents.
 """
+
 from __future__ import annotations
 
 import functools
@@ -57,6 +58,7 @@ def region_shown_clause(user, level: str) -> sa.ColumnElement[bool]:
 @dataclass
 class Place:
     """Incidents merged at a region's centroid."""
+
     lat: float
     lon: float
     count: int
@@ -94,16 +96,18 @@ def region_placer(user) -> Callable[[str, tuple[str, str, str]], tuple | None]:
     @functools.lru_cache(maxsize=None)  # bounded by the distinct region names, not incidents
     def place_of(public_location: str, names: tuple[str, str, str]):
         return _resolve(lookup, public_location if anonymous else "admin3", names)
+
     return place_of
 
 
 @dataclass(frozen=True)
 class ShownRegion:
     """One incident's location for a reader who may not see its point."""
+
     latitude: float | None
     longitude: float | None
-    level: str | None              # the region whose centroid stands for it; None: no point
-    names: tuple[str, str, str]    # (admin1, admin2, admin3), as far as the reader may see them
+    level: str | None  # the region whose centroid stands for it; None: no point
+    names: tuple[str, str, str]  # (admin1, admin2, admin3), as far as the reader may see them
 
 
 def shown_region(place_of: Callable, public_location: str, names: tuple[str, str, str], public: bool) -> ShownRegion:
@@ -122,15 +126,15 @@ def _resolve(lookup: dict, public_location: str, names: tuple[str, str, str]):
     start = "admin3" if public_location == "exact" else public_location
     if start not in COARSER:
         return None  # hidden
-    for level in COARSER[COARSER.index(start):]:
+    for level in COARSER[COARSER.index(start) :]:
         depth = int(level[-1])
         name = names[depth - 1]
         candidates = lookup.get((level, name_key(name)), []) if name else []
         point = candidates[0] if len(candidates) == 1 else None
         if len(candidates) > 1:  # a name several regions share: the parents decide
-            point = region_centroid(level, name, names[:depth - 1])
+            point = region_centroid(level, name, names[: depth - 1])
         if point is not None:
-            parents = names[:depth - 1] + (name,)
+            parents = names[: depth - 1] + (name,)
             return point[0], point[1], level, name, parents[0], parents[1] if depth > 1 else ""
     return None
 
@@ -144,8 +148,9 @@ def _centroids() -> dict[tuple[str, str], list[tuple[float, float]]]:
 
 def _load_centroids() -> dict[tuple[str, str], list[tuple[float, float]]]:
     lookup: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    rows = db.session.execute(sa.select(Region.level, Region.name_key, Region.centroid_lat, Region.centroid_lon)
-                              .order_by(Region.id))
+    rows = db.session.execute(
+        sa.select(Region.level, Region.name_key, Region.centroid_lat, Region.centroid_lon).order_by(Region.id)
+    )
     for level, key, lat, lon in rows:
         lookup.setdefault((level, key), []).append((lat, lon))
     return lookup

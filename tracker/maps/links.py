@@ -1,4 +1,5 @@
 """Links in map popups, built without a request so the services stay usable from the CLI."""
+
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request

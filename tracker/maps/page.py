@@ -4,6 +4,7 @@ and an inline script in the head; `PageMap` loads them from static/vendor/ inste
 only what the page needs. The incident layers are drawn by static/js/map.js, which finds this
 map by its name and fetches everything it shows from /map/data: no incident data in the HTML.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,12 +45,16 @@ class PageMap(folium.Map):
         figure.header._children.pop("meta_http", None)  # the page has its own charset
 
 
-PAGE_JS = [("leaflet", "vendor/leaflet/leaflet.js"),
-           ("markercluster", "vendor/leaflet.markercluster/leaflet.markercluster.js"),
-           ("leaflet_heat", "vendor/leaflet.heat/leaflet-heat.js")]
-PAGE_CSS = [("leaflet_css", "vendor/leaflet/leaflet.css"),
-            ("markercluster_css", "vendor/leaflet.markercluster/MarkerCluster.css"),
-            ("markercluster_default_css", "vendor/leaflet.markercluster/MarkerCluster.Default.css")]
+PAGE_JS = [
+    ("leaflet", "vendor/leaflet/leaflet.js"),
+    ("markercluster", "vendor/leaflet.markercluster/leaflet.markercluster.js"),
+    ("leaflet_heat", "vendor/leaflet.heat/leaflet-heat.js"),
+]
+PAGE_CSS = [
+    ("leaflet_css", "vendor/leaflet/leaflet.css"),
+    ("markercluster_css", "vendor/leaflet.markercluster/MarkerCluster.css"),
+    ("markercluster_default_css", "vendor/leaflet.markercluster/MarkerCluster.Default.css"),
+]
 
 
 class FirstView(folium.FitBounds):
@@ -66,6 +71,7 @@ class FirstView(folium.FitBounds):
 class MapParts:
     """What the page template embeds: `header` in <head>, `html` (the map's div) where the map
     goes, `script` (JavaScript, without its <script> tag) before static/js/map.js."""
+
     name: str
     header: Markup
     html: Markup
@@ -77,12 +83,14 @@ def add_nonce(html: str, nonce: str) -> str:
     return re.sub(r"<script\b", f'<script nonce="{nonce}"', html)
 
 
-def base_map(map_class=PageMap, tile_url: str = "", tile_attribution: str = "", prefer_canvas: bool = True,
-             **options) -> folium.Map:
+def base_map(
+    map_class=PageMap, tile_url: str = "", tile_attribution: str = "", prefer_canvas: bool = True, **options
+) -> folium.Map:
     """A folium map of Peru with the configured tiles; with no tile URL there are no tiles
     (the page then draws region outlines, the download its regions)."""
-    fmap = map_class(location=PERU_CENTRE, zoom_start=5, tiles=None, prefer_canvas=prefer_canvas,
-                     maxZoom=MAX_ZOOM, **options)
+    fmap = map_class(
+        location=PERU_CENTRE, zoom_start=5, tiles=None, prefer_canvas=prefer_canvas, maxZoom=MAX_ZOOM, **options
+    )
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=tile_attribution or " ", max_zoom=MAX_ZOOM).add_to(fmap)
     FirstView(PERU_BOUNDS).add_to(fmap)
@@ -93,10 +101,14 @@ def page_map(tile_url: str, tile_attribution: str, nonce: str) -> MapParts:
     """The map page's folium map, rendered into the pieces the template places, its <script>
     tags carrying this response's CSP nonce."""
     name, header, html, script = _rendered_page_map(
-        tile_url, tile_attribution, tuple((name, _static(path)) for name, path in PAGE_JS),
-        tuple((name, _static(path)) for name, path in PAGE_CSS))
-    return MapParts(name=name, header=Markup(add_nonce(header, nonce)), html=Markup(add_nonce(html, nonce)),
-                    script=Markup(script))
+        tile_url,
+        tile_attribution,
+        tuple((name, _static(path)) for name, path in PAGE_JS),
+        tuple((name, _static(path)) for name, path in PAGE_CSS),
+    )
+    return MapParts(
+        name=name, header=Markup(add_nonce(header, nonce)), html=Markup(add_nonce(html, nonce)), script=Markup(script)
+    )
 
 
 @lru_cache(maxsize=8)

@@ -1,5 +1,6 @@
 """Map-only request parameters (DESIGN.md §4): `bbox`, `zoom`, `layer` and `level`. The
 incident filters themselves are parsed by the shared filter builder."""
+
 from __future__ import annotations
 
 import math
@@ -82,5 +83,9 @@ def _choice(args: MultiDict, name: str, allowed: tuple[str, ...]) -> str:
 
 def parse_map_query(args: MultiDict) -> MapQuery:
     """Read the map parameters; raises ParameterError with a message for the first bad one."""
-    return MapQuery(bbox=parse_bbox(args.get("bbox")), zoom=parse_zoom(args.get("zoom")),
-                    layer=_choice(args, "layer", LAYERS), level=_choice(args, "level", REGION_LEVELS))
+    return MapQuery(
+        bbox=parse_bbox(args.get("bbox")),
+        zoom=parse_zoom(args.get("zoom")),
+        layer=_choice(args, "layer", LAYERS),
+        level=_choice(args, "level", REGION_LEVELS),
+    )

@@ -6,6 +6,7 @@ a network; only map tiles, if a tile URL is configured, come from the tile host.
 The file holds region polygons and their aggregates from `region_features` (so the public's
 generalisation holds) and nothing about single incidents: no coordinates, names or sources.
 """
+
 from __future__ import annotations
 
 import base64
@@ -72,54 +73,94 @@ class StandaloneMap(folium.Map):
         figure = self.get_root()
         figure.html.add_child(Element(self.head), name="map_head")
         super().render(**kwargs)
-        figure.header.add_child(Element(
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<style>{self.inline_css}</style>\n<style>{STYLE}</style>\n"
-            f"<script>{self.inline_js}</script>"), name=self.get_name())  # instead of folium's page styles
+        figure.header.add_child(
+            Element(
+                '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+                f"<style>{self.inline_css}</style>\n<style>{STYLE}</style>\n"
+                f"<script>{self.inline_js}</script>"
+            ),
+            name=self.get_name(),
+        )  # instead of folium's page styles
         figure.html.add_child(Element(self.foot), name="map_foot")
 
 
 def _legend(breaks: list[int]) -> str:
     bounds = [(0, 0)] + [(previous + 1, upper) for previous, upper in zip([0, *breaks], breaks)]
-    items = "".join(f'<span><i style="background:{class_colour(upper, breaks)}"></i>'
-                    f'{upper if start == upper else f"{start}–{upper}"}</span>' for start, upper in bounds)
+    items = "".join(
+        f'<span><i style="background:{class_colour(upper, breaks)}"></i>'
+        f"{upper if start == upper else f'{start}–{upper}'}</span>"
+        for start, upper in bounds
+    )
     return f'<p class="map-legend"><strong>{escape(_("Incidents"))}</strong>{items}</p>'
 
 
 def _popup_properties(properties: dict) -> dict:
     """What a region's popup shows. folium's popup puts values in as HTML, so text is escaped."""
     top = "<br>".join(str(escape(f"{v['label']} ({v['count']})")) for v in properties["top"])
-    return {"name": str(escape(properties["name"])), "count": properties["count"],
-            "killed": properties["killed"], "top": top or "–"}
+    return {
+        "name": str(escape(properties["name"])),
+        "count": properties["count"],
+        "killed": properties["killed"],
+        "top": top or "–",
+    }
 
 
-def standalone_map_html(filters: IncidentFilter, user, level: str, public: bool,
-                        static_folder: str, tile_url: str = "", tile_attribution: str = "") -> str:
+def standalone_map_html(
+    filters: IncidentFilter,
+    user,
+    level: str,
+    public: bool,
+    static_folder: str,
+    tile_url: str = "",
+    tile_attribution: str = "",
+) -> str:
     """The choropleth of `level` for these filters and this reader, as a complete HTML document."""
     data = region_features(filters, user, level, public)
     breaks = class_breaks(data["properties"]["max"])
-    features = [{"type": "Feature", "geometry": f["geometry"], "properties": _popup_properties(f["properties"])}
-                for f in data["features"]]
+    features = [
+        {"type": "Feature", "geometry": f["geometry"], "properties": _popup_properties(f["properties"])}
+        for f in data["features"]
+    ]
     title = _("Incidents by department") if level == "admin1" else _("Incidents by province")
     shown = ngettext("%(num)d incident on the map.", "%(num)d incidents on the map.", data["properties"]["total"])
     statuses = ("published",) if public else filters.status
-    head = (f'<header class="map-head"><h1>{escape(title)}</h1>'
-            f"<p>{escape(period_text(filters.date_from, filters.date_to))} {escape(shown)}</p></header>")
-    foot = (f'<footer class="map-foot">{_legend(breaks)}'
-            f'<p class="map-source">{escape(source_text(statuses, utcnow()))}</p></footer>')
+    head = (
+        f'<header class="map-head"><h1>{escape(title)}</h1>'
+        f"<p>{escape(period_text(filters.date_from, filters.date_to))} {escape(shown)}</p></header>"
+    )
+    foot = (
+        f'<footer class="map-foot">{_legend(breaks)}'
+        f'<p class="map-source">{escape(source_text(statuses, utcnow()))}</p></footer>'
+    )
     js, css = inlined_leaflet(static_folder)
-    fmap = base_map(StandaloneMap, tile_url, tile_attribution, prefer_canvas=False,  # SVG: sharp when printed
-                    js=js, css=css, head=head, foot=foot)
+    fmap = base_map(
+        StandaloneMap,
+        tile_url,
+        tile_attribution,
+        prefer_canvas=False,  # SVG: sharp when printed
+        js=js,
+        css=css,
+        head=head,
+        foot=foot,
+    )
     fmap.get_root().title = title
     if features:
         labels = [_("Region"), _("Incidents"), _("Killed"), _("Most frequent violations")]
         folium.GeoJson(
-            {"type": "FeatureCollection", "features": features}, name=title,
-            style_function=lambda f: {"color": BORDER, "weight": 1, "fillOpacity": 0.7,
-                                      "fillColor": class_colour(f["properties"]["count"], breaks)},
+            {"type": "FeatureCollection", "features": features},
+            name=title,
+            style_function=lambda f: {
+                "color": BORDER,
+                "weight": 1,
+                "fillOpacity": 0.7,
+                "fillColor": class_colour(f["properties"]["count"], breaks),
+            },
             highlight_function=lambda f: {"weight": 3},
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-            popup=folium.GeoJsonPopup(fields=["name", "count", "killed", "top"],
-                                      aliases=[str(escape(label)) for label in labels], localize=False),
+            popup=folium.GeoJsonPopup(
+                fields=["name", "count", "killed", "top"],
+                aliases=[str(escape(label)) for label in labels],
+                localize=False,
+            ),
         ).add_to(fmap)
     return fmap.get_root().render()

@@ -1,5 +1,6 @@
 """Map pages and their GeoJSON data, for signed-in readers (/map) and the public (/public/map).
 HTTP only: the work is in service.py, choropleth.py, choropleth_image.py and generalise.py."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -28,13 +29,20 @@ def _page(public: bool):
     level = request.args.get("level") if request.args.get("level") in REGION_LEVELS else "admin1"
     config = current_app.config
     return render_template(
-        "maps/map.html", filters=filters, errors=errors, public=public,
+        "maps/map.html",
+        filters=filters,
+        errors=errors,
+        public=public,
         total=count_incidents(filters, reader),
-        form_action=url_for(endpoint), data_url=url_for(f"{endpoint}_data"),
-        layer=request.args.get("layer") if request.args.get("layer") in LAYERS else "points", level=level,
+        form_action=url_for(endpoint),
+        data_url=url_for(f"{endpoint}_data"),
+        layer=request.args.get("layer") if request.args.get("layer") in LAYERS else "points",
+        level=level,
         fmap=page_map(config["TILE_URL"], config["TILE_ATTRIBUTION"], csp_nonce()),
         downloads=_download_urls(endpoint, filters.to_args() + [("level", level)]),
-        admin1_options=_pairs(region_names("admin1")), admin2_options=_pairs(region_names("admin2")))
+        admin1_options=_pairs(region_names("admin1")),
+        admin2_options=_pairs(region_names("admin2")),
+    )
 
 
 def _download_urls(endpoint: str, args: list[tuple[str, str]]) -> dict[str, str]:
@@ -89,11 +97,23 @@ def _download(public: bool):
         return Response(missing_boundaries_message(), 404, mimetype="text/plain")
     filters, _errors = parse_filters(request.args)
     config = current_app.config
-    html = standalone_map_html(filters, current_user, query.level, public, current_app.static_folder,
-                               config["TILE_URL"], config["TILE_ATTRIBUTION"])
-    return Response(html, mimetype="text/html", headers={
-        "Content-Disposition": f'attachment; filename="incident-map-{query.level}.html"',
-        "Cache-Control": "private, max-age=300"})
+    html = standalone_map_html(
+        filters,
+        current_user,
+        query.level,
+        public,
+        current_app.static_folder,
+        config["TILE_URL"],
+        config["TILE_ATTRIBUTION"],
+    )
+    return Response(
+        html,
+        mimetype="text/html",
+        headers={
+            "Content-Disposition": f'attachment; filename="incident-map-{query.level}.html"',
+            "Cache-Control": "private, max-age=300",
+        },
+    )
 
 
 @bp.get("/map")

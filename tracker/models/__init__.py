@@ -1,11 +1,26 @@
 """All models, one module per aggregate; importing this package registers every table."""
+
 from .api_token import ApiToken
 from .audit import AuditEntry
 from .exchange import DuplicateCandidate, ImportJob
-from .incident import (Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source,
-                       StatusChange, Victim)
+from .incident import Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source, StatusChange, Victim
 from .region import LEVELS, Region
 from .user import User
 
-__all__ = ["ApiToken", "AuditEntry", "DuplicateCandidate", "Event", "ImportJob", "Incident", "IncidentVersion",
-           "IncidentViolation", "LEVELS", "Perpetrator", "Region", "Source", "StatusChange", "User", "Victim"]
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "DuplicateCandidate",
+    "Event",
+    "ImportJob",
+    "Incident",
+    "IncidentVersion",
+    "IncidentViolation",
+    "LEVELS",
+    "Perpetrator",
+    "Region",
+    "Source",
+    "StatusChange",
+    "User",
+    "Victim",
+]

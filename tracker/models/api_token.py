@@ -1,5 +1,6 @@
 """Per-user API tokens. Only a SHA-256 hash of each token is stored: a token is 256 random
 bits, so a fast hash is enough (nothing to brute-force) and a look-up is one index probe."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """The audit log: who did what, when. Never holds victim names, passwords or tokens."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Imports run from the web page, and the possible duplicates they leave for a reviewer."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,6 +15,7 @@ from ..timeutil import utcnow
 class ImportJob(db.Model):
     """One uploaded file, from its check to its import: the page polls it, so the user may
     leave and come back. The file itself waits in instance/uploads/<token>."""
+
     __tablename__ = "import_jobs"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -37,14 +39,13 @@ class ImportJob(db.Model):
 
 class DuplicateCandidate(db.Model):
     """An imported incident that may repeat one already stored, until a reviewer decides."""
+
     __tablename__ = "duplicate_candidates"
-    __table_args__ = (sa.UniqueConstraint("incident_id", "candidate_of_id",
-                                          name="uq_duplicate_candidates_pair"),)
+    __table_args__ = (sa.UniqueConstraint("incident_id", "candidate_of_id", name="uq_duplicate_candidates_pair"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     incident_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
-    candidate_of_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"),
-                                                       index=True)
+    candidate_of_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="pending", index=True)  # pending|merged|dismissed
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 

@@ -1,5 +1,6 @@
 """The incident aggregate (DESIGN.md §2): an incident with its violations, victims,
 perpetrators and sources, its workflow history and its full change history."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -14,6 +15,7 @@ from ..timeutil import utcnow
 
 class Event(db.Model):
     """Groups incidents that belong to one event (a protest wave, a strike)."""
+
     __tablename__ = "events"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -87,17 +89,23 @@ class Incident(db.Model):
     event: so.Mapped[Event | None] = so.relationship()
     created_by: so.Mapped["User | None"] = so.relationship()  # noqa: F821
     violations: so.Mapped[list[IncidentViolation]] = so.relationship(
-        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentViolation.code")
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentViolation.code"
+    )
     victims: so.Mapped[list[Victim]] = so.relationship(
-        back_populates="incident", cascade="all, delete-orphan", order_by="Victim.position")
+        back_populates="incident", cascade="all, delete-orphan", order_by="Victim.position"
+    )
     perpetrators: so.Mapped[list[Perpetrator]] = so.relationship(
-        back_populates="incident", cascade="all, delete-orphan", order_by="Perpetrator.position")
+        back_populates="incident", cascade="all, delete-orphan", order_by="Perpetrator.position"
+    )
     sources: so.Mapped[list[Source]] = so.relationship(
-        back_populates="incident", cascade="all, delete-orphan", order_by="Source.position")
+        back_populates="incident", cascade="all, delete-orphan", order_by="Source.position"
+    )
     status_changes: so.Mapped[list[StatusChange]] = so.relationship(
-        back_populates="incident", cascade="all, delete-orphan", order_by="StatusChange.id")
+        back_populates="incident", cascade="all, delete-orphan", order_by="StatusChange.id"
+    )
     versions: so.Mapped[list[IncidentVersion]] = so.relationship(
-        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentVersion.version")
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentVersion.version"
+    )
 
     @property
     def violation_codes(self) -> list[str]:
@@ -108,8 +116,7 @@ class IncidentViolation(db.Model):
     __tablename__ = "incident_violations"
     __table_args__ = (sa.Index("ix_incident_violations_code_incident", "code", "incident_id"),)
 
-    incident_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    incident_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
     code: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
 
     incident: so.Mapped[Incident] = so.relationship(back_populates="violations")
@@ -145,8 +152,7 @@ class Perpetrator(db.Model):
     __table_args__ = (sa.Index("ix_perpetrators_type_incident", "type", "incident_id"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    incident_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    incident_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     position: so.Mapped[int] = so.mapped_column(default=0)
     type: so.Mapped[str] = so.mapped_column(sa.String(40))
     name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
@@ -159,8 +165,7 @@ class Source(db.Model):
     __tablename__ = "sources"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    incident_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    incident_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     position: so.Mapped[int] = so.mapped_column(default=0)
     kind: so.Mapped[str] = so.mapped_column(sa.String(20))
     title: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
@@ -175,11 +180,11 @@ class Source(db.Model):
 
 class StatusChange(db.Model):
     """One workflow transition with the reviewer's (or monitor's) comment."""
+
     __tablename__ = "status_changes"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    incident_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    incident_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     from_status: so.Mapped[str] = so.mapped_column(sa.String(12))
     to_status: so.Mapped[str] = so.mapped_column(sa.String(12))
     comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
@@ -192,12 +197,12 @@ class StatusChange(db.Model):
 
 class IncidentVersion(db.Model):
     """A saved state of an incident: the full snapshot and the fields that changed."""
+
     __tablename__ = "incident_versions"
     __table_args__ = (sa.UniqueConstraint("incident_id", "version", name="uq_incident_versions_incident_version"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    incident_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    incident_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     version: so.Mapped[int]
     user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -1,4 +1,5 @@
 """Administrative boundaries imported from boundary files (departments, provinces, districts)."""
+
 from __future__ import annotations
 
 from datetime import datetime

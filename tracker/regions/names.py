@@ -3,6 +3,7 @@
 Boundary files spell names in upper case without accents ("MADRE DE DIOS"), monitors type
 "madre de díos"; both must meet on the same key.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,6 +33,8 @@ def display_name(raw: str | None) -> str:
     if not (text.isupper() or text.islower()):
         return text
     return " ".join(
-        word.lower() if i and word.lower() in PARTICLES
+        word.lower()
+        if i and word.lower() in PARTICLES
         else _LETTER_RUN.sub(lambda m: m.group().capitalize(), word.lower())
-        for i, word in enumerate(words))
+        for i, word in enumerate(words)
+    )

@@ -4,6 +4,7 @@ and districts, and matching typed region names. Plain functions, no Flask reques
 Points are placed by point-in-polygon on the imported boundaries; with none imported, the
 offline gazetteer gives department and province (DESIGN.md §2).
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,10 @@ def _check_level(level: str) -> None:
 
 # --- importing ---------------------------------------------------------------------------
 
-def import_boundaries(path: str | Path, level: str, name_field: str, code_field: str | None = None,
-                      country: str = "PE") -> int:
+
+def import_boundaries(
+    path: str | Path, level: str, name_field: str, code_field: str | None = None, country: str = "PE"
+) -> int:
     """Replace the regions of `level` in `country` with the polygons of a boundary file.
 
     The file is read and checked completely first; the old regions are deleted and the new
@@ -66,8 +69,9 @@ def import_boundaries(path: str | Path, level: str, name_field: str, code_field:
         db.session.rollback()
         raise
     if skipped:
-        current_app.logger.warning("%s: skipped %d features without a polygon or a name: %s",
-                                   Path(path).name, len(skipped), ", ".join(skipped))
+        current_app.logger.warning(
+            "%s: skipped %d features without a polygon or a name: %s", Path(path).name, len(skipped), ", ".join(skipped)
+        )
     return len(rows)
 
 
@@ -78,6 +82,7 @@ def region_counts() -> dict[str, int]:
 
 
 # --- placing points ------------------------------------------------------------------------
+
 
 def locate(lat: float, lon: float) -> Names | None:
     """(admin1, admin2, admin3) names for a point, "" for a level without boundaries;
@@ -101,12 +106,12 @@ def _locate(points: list[tuple[float, float]]) -> list[Names | None]:
     coords = np.array(points, dtype=float)
     geoms = shapely.points(coords[:, 1], coords[:, 0])
     blank = np.full(len(points), "", dtype=object)
-    columns = [level_index(level, prints[level]).names_at(geoms) if level in prints else blank
-               for level in LEVELS]
+    columns = [level_index(level, prints[level]).names_at(geoms) if level in prints else blank for level in LEVELS]
     return [names if any(names) else None for names in zip(*columns)]
 
 
 # --- names ---------------------------------------------------------------------------------
+
 
 def canonical_name(level: str, typed: str) -> str | None:
     """The stored spelling of a typed region name ("madre de díos" → "Madre de Dios")."""
@@ -150,12 +155,16 @@ def region_centroid(level: str, name: str, parents: tuple[str, ...] = ()) -> tup
     key = name_key(name)
     if not key:
         return None
-    points = db.session.execute(sa.select(Region.centroid_lat, Region.centroid_lon)
-                                .where(Region.level == level, Region.name_key == key)).all()
+    points = db.session.execute(
+        sa.select(Region.centroid_lat, Region.centroid_lon).where(Region.level == level, Region.name_key == key)
+    ).all()
     if len(points) > 1 and parents:
         prints = fingerprints()
-        checks = [(level_index(parent_level, prints[parent_level]), parent)
-                  for parent_level, parent in zip(LEVELS, parents) if parent and parent_level in prints]
+        checks = [
+            (level_index(parent_level, prints[parent_level]), parent)
+            for parent_level, parent in zip(LEVELS, parents)
+            if parent and parent_level in prints
+        ]
         points = [p for p in points if all(index.contains(p[0], p[1], parent) for index, parent in checks)]
     return (points[0][0], points[0][1]) if len(points) == 1 else None
 
@@ -177,10 +186,14 @@ def country_codes(public: bool = False) -> list[str]:
     with `public`, only those of incidents the public may see (a draft's country is not
     public). Like typed region names, refreshed at most once a minute."""
     from ..security import visible_incidents_clause
+
     minute = int(time.monotonic() // TYPED_NAMES_TTL)
     shown = visible_incidents_clause(None) if public else sa.true()
-    return cache.get(("countries", public), minute, lambda: sorted(db.session.scalars(
-        sa.select(Incident.country).where(Incident.country != "", shown).distinct())))
+    return cache.get(
+        ("countries", public),
+        minute,
+        lambda: sorted(db.session.scalars(sa.select(Incident.country).where(Incident.country != "", shown).distinct())),
+    )
 
 
 def _typed_names(level: str) -> list[str]:
@@ -189,6 +202,7 @@ def _typed_names(level: str) -> list[str]:
 
 
 # --- outlines --------------------------------------------------------------------------------
+
 
 def outlines_geojson(level: str = "admin1", tolerance: float = 0.01) -> dict:
     """Simplified region borders as a GeoJSON FeatureCollection (properties: name), for small
@@ -203,10 +217,15 @@ def outlines_geojson(level: str = "admin1", tolerance: float = 0.01) -> dict:
 
 
 def _outlines(level: str, tolerance: float) -> dict:
-    rows = db.session.execute(sa.select(Region.name, Region.geometry).where(Region.level == level)
-                              .order_by(Region.id)).all()
+    rows = db.session.execute(
+        sa.select(Region.name, Region.geometry).where(Region.level == level).order_by(Region.id)
+    ).all()
     geoms = shapely.simplify(shapely.from_wkb([row.geometry for row in rows]), tolerance, preserve_topology=True)
     geoms = shapely.transform(geoms, lambda coords: np.round(coords, OUTLINE_DECIMALS))
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": row.name}, "geometry": json.loads(shapely.to_geojson(geom))}
-        for row, geom in zip(rows, geoms)]}
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"name": row.name}, "geometry": json.loads(shapely.to_geojson(geom))}
+            for row, geom in zip(rows, geoms)
+        ],
+    }

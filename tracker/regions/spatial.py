@@ -4,6 +4,7 @@ Each cached value remembers the table's fingerprint (rows, highest id, latest im
 level) when it was built; a request compares it with one cheap query and rebuilds after an
 import, whichever process did the import.
 """
+
 from __future__ import annotations
 
 import threading
@@ -26,8 +27,10 @@ Fingerprint = tuple[Any, ...]
 def fingerprints() -> dict[str, Fingerprint]:
     """level -> fingerprint, for the levels that have boundaries."""
     rows = db.session.execute(
-        sa.select(Region.level, sa.func.count(), sa.func.max(Region.id), sa.func.max(Region.imported_at))
-        .group_by(Region.level))
+        sa.select(Region.level, sa.func.count(), sa.func.max(Region.id), sa.func.max(Region.imported_at)).group_by(
+            Region.level
+        )
+    )
     return {level: tuple(rest) for level, *rest in rows}
 
 
@@ -57,6 +60,7 @@ cache = FingerprintCache()
 @dataclass(frozen=True)
 class LevelIndex:
     """An STRtree over one level's polygons, with their names."""
+
     tree: shapely.STRtree
     names: np.ndarray  # display names, aligned with the tree's geometries
     keys: np.ndarray  # name keys, likewise
@@ -64,11 +68,14 @@ class LevelIndex:
     @classmethod
     def load(cls, level: str) -> LevelIndex:
         rows = db.session.execute(
-            sa.select(Region.name, Region.name_key, Region.geometry).where(Region.level == level)
-            .order_by(Region.id)).all()
+            sa.select(Region.name, Region.name_key, Region.geometry).where(Region.level == level).order_by(Region.id)
+        ).all()
         geoms = shapely.from_wkb([row.geometry for row in rows])
-        return cls(shapely.STRtree(geoms), np.array([row.name for row in rows], dtype=object),
-                   np.array([row.name_key for row in rows], dtype=object))
+        return cls(
+            shapely.STRtree(geoms),
+            np.array([row.name for row in rows], dtype=object),
+            np.array([row.name_key for row in rows], dtype=object),
+        )
 
     def names_at(self, points: np.ndarray) -> np.ndarray:
         """The name of the region containing each point ("" for none); a point on a shared

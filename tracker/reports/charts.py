@@ -1,6 +1,7 @@
 """Charts of a section, as PNG or SVG: incidents by violation code, the monthly trend and a
 map by department (drawn by maps.choropleth_image). matplotlib is imported inside the
 functions, with the Agg backend (no display on a server)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -18,11 +19,13 @@ def months_of(start: date, end: date) -> list[str]:
     return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1)]
 
 
-def chart_image(section: SectionReport, kind: str, labels: dict[str, str], title: str,
-                period: tuple[date, date], fmt: str = "png") -> bytes:
+def chart_image(
+    section: SectionReport, kind: str, labels: dict[str, str], title: str, period: tuple[date, date], fmt: str = "png"
+) -> bytes:
     """A bar chart ("violation") or trend ("month") in `fmt` ("png" or "svg"); `labels`:
     key → text to show (taxonomy labels in the reader's language)."""
     import matplotlib
+
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 

@@ -3,6 +3,7 @@
 Like `tracker export`, the command runs as the system with full access (shell access to
 the server already means that); the file and the audit entry say so.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,6 +20,7 @@ from .exports import FORMATS
 
 class SystemUser:
     """The CLI's identity: sees every incident and field, as `tracker export` does."""
+
     is_authenticated = True
     role = "admin"
     id = None
@@ -34,26 +36,41 @@ class SystemUser:
 @click.option("--lang", type=click.Choice(["es", "en"]), default="en", show_default=True)
 @filter_options
 @with_appcontext
-def report_command(fmt: str, output: Path, compare: bool, optional_sections: bool, score: float | None,
-                   lang: str, **options):
+def report_command(
+    fmt: str, output: Path, compare: bool, optional_sections: bool, score: float | None, lang: str, **options
+):
     """Counts of the period --from … --to for the report sections, filtered like the list."""
     from ..filters import parse_filters
     from .exports import export_report
     from .scores import civicus_score
     from .service import build_report, report_statuses
-    args = MultiDict([(key.removeprefix("filter_"), item) for key, value in options.items()
-                      for item in (value if isinstance(value, tuple) else [value]) if item])
+
+    args = MultiDict(
+        [
+            (key.removeprefix("filter_"), item)
+            for key, value in options.items()
+            for item in (value if isinstance(value, tuple) else [value])
+            if item
+        ]
+    )
     filters, errors = parse_filters(args)
     if errors:
         raise click.UsageError(" ".join(errors))
     if not (filters.date_from and filters.date_to):
         raise click.UsageError("--from and --to are required.")
     try:
-        report = build_report(filters.date_from, filters.date_to, filters, SystemUser(),
-                              report_statuses(filters), compare_previous=compare,
-                              optional_sections=optional_sections)
-        data = export_report(report, fmt, SystemUser(), lang, civicus_score(score) if score is not None else None,
-                             target=output.name)
+        report = build_report(
+            filters.date_from,
+            filters.date_to,
+            filters,
+            SystemUser(),
+            report_statuses(filters),
+            compare_previous=compare,
+            optional_sections=optional_sections,
+        )
+        data = export_report(
+            report, fmt, SystemUser(), lang, civicus_score(score) if score is not None else None, target=output.name
+        )
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     output.write_bytes(data)
@@ -68,6 +85,7 @@ def recount_command():
     from ..exchange.cli import ProgressLine
     from ..extensions import db
     from ..facts import refresh_facts
+
     with ProgressLine() as progress:
         n = refresh_facts(db.session.connection(), progress=progress)
     db.session.commit()

@@ -1,5 +1,6 @@
 """Writing a report as CSV (tidy long format), Markdown, DOCX and XLSX. Every export is
 written to the audit log (period, filters, format and counts; never names)."""
+
 from __future__ import annotations
 
 import base64
@@ -37,9 +38,16 @@ CSV_HEADER = ("section", "dimension", "key", "count")
 def export_report(report: Report, fmt: str, user, locale: str, score: Score | None = None, target: str = "") -> bytes:
     """The report as a file of format `fmt`; records the export in the audit log."""
     data = WRITERS[fmt](report, user, locale, score)
-    audit.record("export", target[:120], user=user, format=fmt, kind="report",
-                 period=[report.period_from.isoformat(), report.period_to.isoformat()],
-                 filters=report.filters.to_args(), incidents=report.incidents)
+    audit.record(
+        "export",
+        target[:120],
+        user=user,
+        format=fmt,
+        kind="report",
+        period=[report.period_from.isoformat(), report.period_to.isoformat()],
+        filters=report.filters.to_args(),
+        incidents=report.incidents,
+    )
     db.session.commit()
     return data
 
@@ -102,8 +110,9 @@ def chart_for(report: Report, block: Block, locale: str, fmt: str = "png") -> by
     key, kind = block.chart
     section, title = report.section(key), chart_title(report, block, locale)
     if kind == "region":
-        text = MapText(title, period_text(report.period_from, report.period_to),
-                       source_text(report.statuses, report.generated_on))
+        text = MapText(
+            title, period_text(report.period_from, report.period_to), source_text(report.statuses, report.generated_on)
+        )
         return region_chart(section, text, fmt)
     labels = {code: term_label(VIOLATIONS, code) for code in VIOLATIONS} if kind == "violation" else {}
     return chart_image(section, kind, labels, title, (report.period_from, report.period_to), fmt)
@@ -112,6 +121,7 @@ def chart_for(report: Report, block: Block, locale: str, fmt: str = "png") -> by
 def to_docx(report: Report, user, locale: str, score: Score | None) -> bytes:
     from docx import Document
     from docx.shared import Inches
+
     doc = Document()
     with force_locale(locale):
         for block in build_outline(report, locale, score, charts=CHARTS):
@@ -136,6 +146,7 @@ def to_docx(report: Report, user, locale: str, score: Score | None) -> bytes:
 
 def to_xlsx(report: Report, user, locale: str, score: Score | None) -> bytes:
     from openpyxl import Workbook
+
     book = Workbook()
     book.remove(book.active)
     with force_locale(locale):
@@ -148,8 +159,16 @@ def to_xlsx(report: Report, user, locale: str, score: Score | None) -> bytes:
                 sheet.append(["total", key, totals[key], section.totals[key], None, before])
             for dimension in DIMENSIONS:
                 for row in section.breakdowns[dimension]:
-                    sheet.append([dimension, row.key, f"{titles[dimension]}: {key_label(dimension, row.key)}",
-                                  row.count, row.persons, row.previous])
+                    sheet.append(
+                        [
+                            dimension,
+                            row.key,
+                            f"{titles[dimension]}: {key_label(dimension, row.key)}",
+                            row.count,
+                            row.persons,
+                            row.previous,
+                        ]
+                    )
         _incident_sheet(book.create_sheet(_("Incidents")), report, user)
     out = BytesIO()
     book.save(out)
@@ -159,20 +178,54 @@ def to_xlsx(report: Report, user, locale: str, score: Score | None) -> bytes:
 def _incident_sheet(sheet, report: Report, user) -> None:
     """The incidents behind the report that `user` may see; place and names only where
     their access allows (security.incident_access)."""
-    sheet.append([_("Reference"), _("Date"), _("Date precision"), _("Title"), _("Status"), _("Department"),
-                  _("Province"), _("District"), _("Place"), _("Violations"), _("Victim groups"), _("Victims"),
-                  _("Perpetrators"), _("Killed"), _("Injured"), _("Detained"), _("Names")])
+    sheet.append(
+        [
+            _("Reference"),
+            _("Date"),
+            _("Date precision"),
+            _("Title"),
+            _("Status"),
+            _("Department"),
+            _("Province"),
+            _("District"),
+            _("Place"),
+            _("Violations"),
+            _("Victim groups"),
+            _("Victims"),
+            _("Perpetrators"),
+            _("Killed"),
+            _("Injured"),
+            _("Detained"),
+            _("Names"),
+        ]
+    )
     stmt = filtered_incidents(report.filters, user, "date_asc").options(
-        selectinload(Incident.violations), selectinload(Incident.victims), selectinload(Incident.perpetrators))
+        selectinload(Incident.violations), selectinload(Incident.victims), selectinload(Incident.perpetrators)
+    )
     for incident in db.session.scalars(stmt):
         access = incident_access(user, incident)
         victims = incident.victims
-        sheet.append([
-            incident.ref, incident.date, incident.date_precision, incident.title, incident.status, incident.admin1,
-            incident.admin2, incident.admin3, incident.place if access.exact_location else "",
-            ";".join(incident.violation_codes), ";".join(v.group for v in victims), sum(v.count for v in victims),
-            ";".join(p.type for p in incident.perpetrators), incident.killed, incident.injured, incident.detained,
-            ";".join(v.name for v in victims if v.name) if access.identities else ""])
+        sheet.append(
+            [
+                incident.ref,
+                incident.date,
+                incident.date_precision,
+                incident.title,
+                incident.status,
+                incident.admin1,
+                incident.admin2,
+                incident.admin3,
+                incident.place if access.exact_location else "",
+                ";".join(incident.violation_codes),
+                ";".join(v.group for v in victims),
+                sum(v.count for v in victims),
+                ";".join(p.type for p in incident.perpetrators),
+                incident.killed,
+                incident.injured,
+                incident.detained,
+                ";".join(v.name for v in victims if v.name) if access.identities else "",
+            ]
+        )
 
 
 WRITERS = {"csv": to_csv, "md": to_markdown, "docx": to_docx, "xlsx": to_xlsx}

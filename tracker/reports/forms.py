@@ -1,5 +1,6 @@
 """Reading a report request from URL parameters: the page, its downloads and its charts
 take the same ones (the list's filter names plus the period and report options)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -38,8 +39,9 @@ class ReportRequest:
 
 def parse_report_request(args: MultiDict) -> ReportRequest:
     filters, errors = parse_filters(args)
-    request = ReportRequest(filters, compare=args.get("compare") == "1", optional_sections=args.get("optional") == "1",
-                            errors=errors)
+    request = ReportRequest(
+        filters, compare=args.get("compare") == "1", optional_sections=args.get("optional") == "1", errors=errors
+    )
     if any(args.get(name) for name in ("from", "to")) and not (filters.date_from and filters.date_to):
         request.errors.append(_("Choose the first and the last day of the period."))
     raw_score = (args.get("score") or "").strip()

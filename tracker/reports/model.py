@@ -1,5 +1,6 @@
 """The report as plain data: sections with totals and breakdowns, each figure able to say
 which incident-list query reproduces it (`Report.list_args`)."""
+
 from __future__ import annotations
 
 import calendar
@@ -17,7 +18,7 @@ DIMENSIONS = ("violation", "victim_group", "admin1", "admin2", "perpetrator", "m
 @dataclass
 class Row:
     key: str
-    count: int                  # incidents
+    count: int  # incidents
     persons: int | None = None  # victims, for victim-level dimensions
     previous: int | None = None
 
@@ -27,7 +28,7 @@ class Killing:
     ref: str
     date: date
     date_precision: str
-    place: str          # empty unless the user may see the exact location
+    place: str  # empty unless the user may see the exact location
     admin1: str
     admin2: str
     groups: list[str]
@@ -57,9 +58,9 @@ class SectionReport:
 class Report:
     period_from: date
     period_to: date
-    filters: IncidentFilter      # the period and statuses included, no section
+    filters: IncidentFilter  # the period and statuses included, no section
     sections: list[SectionReport]
-    incidents: int               # in any section or none, as filtered
+    incidents: int  # in any section or none, as filtered
     sources: int
     generated_on: datetime
     previous: Report | None = None
@@ -95,7 +96,7 @@ def link_args(f: IncidentFilter, spec: SectionSpec, dimension: str | None, key: 
         start, end = month_bounds(key, (f.date_from, f.date_to))
         f = replace(f, date_from=start, date_to=end)
     elif dimension == "gender":
-        if f.victim_group:   # the gender filter would then apply to the chosen groups only
+        if f.victim_group:  # the gender filter would then apply to the chosen groups only
             return None
         groups = sorted(DEFENDER_GROUPS) if spec.defenders_only else []
         f = _narrowed(replace(f, victim_group=groups), "gender", key)

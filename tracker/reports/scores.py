@@ -1,5 +1,6 @@
 """The score of a section heading, as seeds/001 prints it: the CIVICUS Monitor score
 (0–100) rebased onto 1–5 as 1 + 4 × score/100, with the CIVICUS band (DESIGN.md §3)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ class Score:
     band: Term
 
     def heading(self, locale: str) -> str:
-        """"Score: 2.6 (Repressed)", as the report's Principle 1 heading."""
+        """ "Score: 2.6 (Repressed)", as the report's Principle 1 heading."""
         word = "Puntaje" if locale.startswith("es") else "Score"
         return f"{word}: {self.rebased} ({self.band.label(locale)})"
 

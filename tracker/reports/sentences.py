@@ -4,6 +4,7 @@ Each sentence keeps the figure it states and the section/dimension/key that the 
 links to the incident list, so an author can check it before pasting it into the text.
 Both languages are always built (a report in one language quotes the other's sources).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,10 @@ TOPICS = {
     "1.2": ("freedom of peaceful assembly", "la libertad de reunión pacífica"),
     "1.3": ("freedom of expression", "la libertad de expresión"),
     "protection": ("human rights defenders", "a personas defensoras de derechos humanos"),
-    "2.3": ("the independence of civil society organisations", "la independencia de las organizaciones de la sociedad civil"),
+    "2.3": (
+        "the independence of civil society organisations",
+        "la independencia de las organizaciones de la sociedad civil",
+    ),
     "6": ("the digital environment", "el entorno digital"),
 }
 
@@ -30,7 +34,7 @@ class Sentence:
     es: str
     count: int
     section: str
-    dimension: str | None = None   # with `key`: the figure's link, see Report.list_args
+    dimension: str | None = None  # with `key`: the figure's link, see Report.list_args
     key: str = ""
 
     def text(self, locale: str) -> str:
@@ -42,12 +46,14 @@ def _whole_months(start: date, end: date) -> bool:
 
 
 def period_phrase(start: date, end: date, locale: str) -> str:
-    """"Between January and December 2024" / "Entre enero y diciembre de 2024"."""
+    """ "Between January and December 2024" / "Entre enero y diciembre de 2024"."""
     es, lang = locale.startswith("es"), locale[:2]
     if _whole_months(start, end):
+
         def month(d, year=False):
             name = format_date(d, "LLLL", locale=lang)
             return name if not year else f"{name} de {d.year}" if es else f"{name} {d.year}"
+
         if (start.year, start.month) == (end.year, end.month):
             return f"En {month(start, True)}" if es else f"In {month(start, True)}"
         first = month(start, year=start.year != end.year)
@@ -77,19 +83,22 @@ def build_sentences(report: Report) -> list[Sentence]:
 
 
 def _periods(report: Report) -> tuple[str, str]:
-    return (period_phrase(report.period_from, report.period_to, "en"),
-            period_phrase(report.period_from, report.period_to, "es"))
+    return (
+        period_phrase(report.period_from, report.period_to, "en"),
+        period_phrase(report.period_from, report.period_to, "es"),
+    )
 
 
 def _incident_nouns(section: SectionReport, n: int) -> tuple[str, str]:
-    """"attacks on human rights defenders" / "incidents affecting freedom of …", in number."""
+    """ "attacks on human rights defenders" / "incidents affecting freedom of …", in number."""
     (topic_en, topic_es), plural = TOPICS[section.key], n != 1
     if section.spec.defenders_only:
-        return (f"attack{'s' if plural else ''} on {topic_en}",
-                f"{'agresiones' if plural else 'agresión'} {topic_es}")
+        return (f"attack{'s' if plural else ''} on {topic_en}", f"{'agresiones' if plural else 'agresión'} {topic_es}")
     verb = "afectaran" if n == 0 else "afectaron" if plural else "afectó"
-    return (f"incident{'s' if plural else ''} affecting {topic_en}",
-            f"incidente{'s' if plural else ''} que {verb} {topic_es}")
+    return (
+        f"incident{'s' if plural else ''} affecting {topic_en}",
+        f"incidente{'s' if plural else ''} que {verb} {topic_es}",
+    )
 
 
 def _incidents(report: Report, section: SectionReport) -> Sentence:
@@ -97,8 +106,12 @@ def _incidents(report: Report, section: SectionReport) -> Sentence:
     noun_en, noun_es = _incident_nouns(section, n)
     if n == 0:
         return Sentence(f"{en}, no {noun_en} were recorded.", f"{es}, no se registraron {noun_es}.", n, section.key)
-    return Sentence(f"{en}, at least {n} {noun_en} {'were' if n != 1 else 'was'} recorded.",
-                    f"{es}, se {'registraron' if n != 1 else 'registró'} al menos {n} {noun_es}.", n, section.key)
+    return Sentence(
+        f"{en}, at least {n} {noun_en} {'were' if n != 1 else 'was'} recorded.",
+        f"{es}, se {'registraron' if n != 1 else 'registró'} al menos {n} {noun_es}.",
+        n,
+        section.key,
+    )
 
 
 def _people(n: int, es: bool) -> str:
@@ -110,21 +123,31 @@ def _people(n: int, es: bool) -> str:
 def _protest_toll(report: Report, section: SectionReport) -> Sentence:
     t, (en, es) = section.totals, _periods(report)
     parts_en = [f"{_people(t['killed'], False)} killed", f"{t['injured']} injured", f"{t['detained']} detained"]
-    parts_es = [f"{_people(t['killed'], True)} {'fallecieron' if t['killed'] != 1 else 'falleció'}",
-                f"{t['injured']} {'resultaron heridas' if t['injured'] != 1 else 'resultó herida'}",
-                f"{t['detained']} {'fueron detenidas' if t['detained'] != 1 else 'fue detenida'}"]
-    return Sentence(f"{en}, in incidents affecting freedom of peaceful assembly, at least {_join(parts_en, False)}.",
-                    f"{es}, en incidentes que afectaron la libertad de reunión pacífica, al menos {_join(parts_es, True)}.",
-                    t["killed"], section.key)
+    parts_es = [
+        f"{_people(t['killed'], True)} {'fallecieron' if t['killed'] != 1 else 'falleció'}",
+        f"{t['injured']} {'resultaron heridas' if t['injured'] != 1 else 'resultó herida'}",
+        f"{t['detained']} {'fueron detenidas' if t['detained'] != 1 else 'fue detenida'}",
+    ]
+    return Sentence(
+        f"{en}, in incidents affecting freedom of peaceful assembly, at least {_join(parts_en, False)}.",
+        f"{es}, en incidentes que afectaron la libertad de reunión pacífica, al menos {_join(parts_es, True)}.",
+        t["killed"],
+        section.key,
+    )
 
 
 def _killed(report: Report, section: SectionReport) -> Sentence:
-    """"At least 5 people were killed in attacks on defenders, 3 of them in Loreto and Ucayali"."""
+    """ "At least 5 people were killed in attacks on defenders, 3 of them in Loreto and Ucayali"."""
     k, (en, es) = section.totals["killed"], _periods(report)
     if section.killing_incidents == 0:
-        return Sentence(f"{en}, no killings of human rights defenders were recorded.",
-                        f"{es}, no se registraron asesinatos de personas defensoras de derechos humanos.",
-                        0, section.key, "violation", "killing")
+        return Sentence(
+            f"{en}, no killings of human rights defenders were recorded.",
+            f"{es}, no se registraron asesinatos de personas defensoras de derechos humanos.",
+            0,
+            section.key,
+            "violation",
+            "killing",
+        )
     top = [r for r in section.killed_by_admin1 if r.key][:2]
     where_en = where_es = ""
     if top:
@@ -139,18 +162,32 @@ def _killed(report: Report, section: SectionReport) -> Sentence:
         f"{en}, at least {_people(k, False)} {'were' if k != 1 else 'was'} killed in attacks on human rights defenders{where_en}.",
         f"{es}, al menos {_people(k, True)} {'fueron asesinadas' if k != 1 else 'fue asesinada'} en agresiones "
         f"a personas defensoras de derechos humanos{where_es}.",
-        k, section.key, "violation", "killing")
+        k,
+        section.key,
+        "violation",
+        "killing",
+    )
 
 
 def _women(report: Report, section: SectionReport) -> Sentence:
     row, (en, es) = section.women_defenders, _periods(report)
     n, p = row.count, row.persons
     if n == 0:
-        return Sentence(f"{en}, no attacks on women defenders were recorded.",
-                        f"{es}, no se registraron agresiones a mujeres defensoras.", 0, section.key, "gender", "female")
+        return Sentence(
+            f"{en}, no attacks on women defenders were recorded.",
+            f"{es}, no se registraron agresiones a mujeres defensoras.",
+            0,
+            section.key,
+            "gender",
+            "female",
+        )
     return Sentence(
         f"{en}, at least {p} wom{'e' if p != 1 else 'a'}n defender{'s' if p != 1 else ''} "
         f"{'were' if p != 1 else 'was'} attacked in {n} incident{'s' if n != 1 else ''}.",
         f"{es}, al menos {p} {'mujeres defensoras fueron agredidas' if p != 1 else 'mujer defensora fue agredida'} "
         f"en {n} incidente{'s' if n != 1 else ''}.",
-        n, section.key, "gender", "female")
+        n,
+        section.key,
+        "gender",
+        "female",
+    )

@@ -3,6 +3,7 @@ incident list always agree, DESIGN.md §3), and each figure is a GROUP BY over t
 
 No loop runs over incident rows; Python only adds up grouped rows (a few hundred at most).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -44,9 +45,15 @@ def previous_period(period_from: date, period_to: date) -> tuple[date, date]:
     return end - (period_to - period_from), end
 
 
-def build_report(period_from: date, period_to: date, filters: IncidentFilter, user,
-                 statuses=REPORTABLE_STATUSES, compare_previous: bool = False,
-                 optional_sections: bool = False) -> Report:
+def build_report(
+    period_from: date,
+    period_to: date,
+    filters: IncidentFilter,
+    user,
+    statuses=REPORTABLE_STATUSES,
+    compare_previous: bool = False,
+    optional_sections: bool = False,
+) -> Report:
     """Count the incidents of the period that match `filters` and that `user` may see.
     `filters.section` chooses which sections to show (all by default)."""
     if period_from > period_to:
@@ -58,21 +65,40 @@ def build_report(period_from: date, period_to: date, filters: IncidentFilter, us
     conds = [visible_incidents_clause(user), *filter_conditions(base)]
     with Tally(specs, conds) as tally:
         sections, (incidents, sources) = _sections(tally, user)
-    report = Report(period_from=period_from, period_to=period_to, filters=base, sections=sections,
-                    incidents=incidents, sources=sources, generated_on=utcnow())
+    report = Report(
+        period_from=period_from,
+        period_to=period_to,
+        filters=base,
+        sections=sections,
+        incidents=incidents,
+        sources=sources,
+        generated_on=utcnow(),
+    )
     if compare_previous:
-        report.previous = build_report(*previous_period(period_from, period_to), filters, user, statuses,
-                                       optional_sections=optional_sections)
+        report.previous = build_report(
+            *previous_period(period_from, period_to), filters, user, statuses, optional_sections=optional_sections
+        )
         _attach_previous(report)
     return report
 
 
-TOTALS = ("killed", "injured", "detained", "victim_count", "defender_count", "women_defender_count",
-          "indigenous_defender_count")
+TOTALS = (
+    "killed",
+    "injured",
+    "detained",
+    "victim_count",
+    "defender_count",
+    "women_defender_count",
+    "indigenous_defender_count",
+)
 # breakdown → the stored bit set it is read from
-BREAKDOWN_BITS = {"violation": ("violation_bits", VIOLATION_BITS), "victim_group": ("victim_group_bits", VICTIM_GROUP_BITS),
-                  "gender": ("gender_bits", GENDER_BITS), "defender_gender": ("defender_gender_bits", GENDER_BITS),
-                  "perpetrator": ("perpetrator_bits", PERPETRATOR_BITS)}
+BREAKDOWN_BITS = {
+    "violation": ("violation_bits", VIOLATION_BITS),
+    "victim_group": ("victim_group_bits", VICTIM_GROUP_BITS),
+    "gender": ("gender_bits", GENDER_BITS),
+    "defender_gender": ("defender_gender_bits", GENDER_BITS),
+    "perpetrator": ("perpetrator_bits", PERPETRATOR_BITS),
+}
 
 # Bit sets grouped by together: each GROUP BY has a few thousand combinations in a year of a
 # million incidents (all five at once give tens of thousands, slow to add up in Python).
@@ -85,36 +111,56 @@ def _sections(tally: Tally, user) -> tuple[list[SectionReport], tuple[int, int]]
     A few GROUP BYs over the copy give them all: by region (with the totals' sums), by month,
     by the stored bit sets (decoded here), and the victims' persons."""
     t = tally.table.c
-    regions, overall = tally.spread([t.admin1, t.admin2], [sa.case((t.indigenous_defender_count > 0, 1), else_=0),
-                                                          *(t[name] for name in TOTALS), t.source_count],
-                                    any_section=False)
+    regions, overall = tally.spread(
+        [t.admin1, t.admin2],
+        [sa.case((t.indigenous_defender_count > 0, 1), else_=0), *(t[name] for name in TOTALS), t.source_count],
+        any_section=False,
+    )
     months = tally.spread([t.month])[0]
     acts = tally.spread([t[BREAKDOWN_BITS[d][0]] for d in ACTS])[0]
-    one_pair = sa.case((sa.and_(t.victim_group_bits.bitwise_and(t.victim_group_bits - 1) == 0,
-                                t.gender_bits.bitwise_and(t.gender_bits - 1) == 0), 1), else_=0)
+    one_pair = sa.case(
+        (
+            sa.and_(
+                t.victim_group_bits.bitwise_and(t.victim_group_bits - 1) == 0,
+                t.gender_bits.bitwise_and(t.gender_bits - 1) == 0,
+            ),
+            1,
+        ),
+        else_=0,
+    )
     people = tally.spread([*(t[BREAKDOWN_BITS[d][0]] for d in PEOPLE), one_pair], [t.victim_count])[0]
     persons = tally.spread([Victim.group, Victim.gender], [Victim.count], join=Victim, where=one_pair == 0)[0]
     sections = []
     for i, spec in enumerate(tally.specs):
         n, indigenous, *sums = _sum_by(regions[i], lambda key: ()).get((), [0] * (3 + len(TOTALS)))
         f = dict(zip(TOTALS, sums))
-        by = {dimension: decode(BREAKDOWN_BITS[dimension][1], _sum_by(counts[i], itemgetter(j)))
-              for dimensions, counts in ((ACTS, acts), (PEOPLE, people)) for j, dimension in enumerate(dimensions)}
+        by = {
+            dimension: decode(BREAKDOWN_BITS[dimension][1], _sum_by(counts[i], itemgetter(j)))
+            for dimensions, counts in ((ACTS, acts), (PEOPLE, people))
+            for j, dimension in enumerate(dimensions)
+        }
         defenders = spec.defenders_only
         section = SectionReport(
             spec=spec,
-            totals={"incidents": n, "killed": f["killed"], "injured": f["injured"], "detained": f["detained"],
-                    "victims": f["defender_count" if defenders else "victim_count"]},
+            totals={
+                "incidents": n,
+                "killed": f["killed"],
+                "injured": f["injured"],
+                "detained": f["detained"],
+                "victims": f["defender_count" if defenders else "victim_count"],
+            },
             breakdowns={
                 "violation": _rows({k: v for k, v in by["violation"].items() if k in spec.codes}),
-                "victim_group": _rows({k: v for k, v in by["victim_group"].items()
-                                       if not defenders or k in DEFENDER_GROUPS}),
+                "victim_group": _rows(
+                    {k: v for k, v in by["victim_group"].items() if not defenders or k in DEFENDER_GROUPS}
+                ),
                 "admin1": _rows({k: v[0] for k, v in _sum_by(regions[i], itemgetter(0)).items()}),
                 "admin2": _rows({k: v[0] for k, v in _sum_by(regions[i], itemgetter(1)).items()}),
                 "perpetrator": _rows(by["perpetrator"]),
                 "month": [Row(f"{m // 100:04d}-{m % 100:02d}", v[0]) for m, v in sorted(months[i].items())],
                 "gender": _rows(by["defender_gender" if defenders else "gender"]),
-            })
+            },
+        )
         if defenders:
             section.women_defenders = Row("female", by["defender_gender"].get("female", 0), f["women_defender_count"])
             section.indigenous_defenders = Row("indigenous", indigenous, f["indigenous_defender_count"])
@@ -136,10 +182,12 @@ def _sum_by(groups: dict[tuple, list[int]], key) -> dict:
 def _add_killings(section: SectionReport, tally: Tally, user) -> None:
     """The killings of defenders: incidents with deaths or the `killing` code."""
     t = tally.table.c
-    killing = sa.and_(tally.section(section.spec),
-                      sa.or_(t.killed > 0, VIOLATION_BITS.has_any(t.violation_bits, ["killing"])))
-    by_region = db.session.execute(sa.select(t.admin1, sa.func.count(), sa.func.sum(t.killed))
-                                   .where(killing).group_by(t.admin1)).all()
+    killing = sa.and_(
+        tally.section(section.spec), sa.or_(t.killed > 0, VIOLATION_BITS.has_any(t.violation_bits, ["killing"]))
+    )
+    by_region = db.session.execute(
+        sa.select(t.admin1, sa.func.count(), sa.func.sum(t.killed)).where(killing).group_by(t.admin1)
+    ).all()
     section.killing_incidents = sum(n for _, n, _ in by_region)
     section.killed_by_admin1 = _rows({a1: int(k) for a1, _, k in by_region if k})
     section.killings = _killings(sa.select(t.id).where(killing), user)
@@ -179,22 +227,46 @@ def _killings(ids: sa.Select, user) -> list[Killing]:
     """The first KILLINGS_SHOWN killings, read as plain rows (no ORM objects: this list can be
     long); place and names only as far as `user` may see them (security.incident_access)."""
     incidents = db.session.execute(
-        sa.select(Incident.id, Incident.ref, Incident.date, Incident.date_precision, Incident.place, Incident.admin1,
-                  Incident.admin2, Incident.killed, Incident.status, Incident.visibility, Incident.created_by_id)
-        .where(Incident.id.in_(ids)).order_by(Incident.date, Incident.ref).limit(KILLINGS_SHOWN)).all()
+        sa.select(
+            Incident.id,
+            Incident.ref,
+            Incident.date,
+            Incident.date_precision,
+            Incident.place,
+            Incident.admin1,
+            Incident.admin2,
+            Incident.killed,
+            Incident.status,
+            Incident.visibility,
+            Incident.created_by_id,
+        )
+        .where(Incident.id.in_(ids))
+        .order_by(Incident.date, Incident.ref)
+        .limit(KILLINGS_SHOWN)
+    ).all()
     victims = defaultdict(list)
     for incident_id, group, name in db.session.execute(
-            sa.select(Victim.incident_id, Victim.group, Victim.name)
-            .where(Victim.incident_id.in_([i.id for i in incidents]), Victim.group.in_(sorted(DEFENDER_GROUPS)))
-            .order_by(Victim.incident_id, Victim.position)):
+        sa.select(Victim.incident_id, Victim.group, Victim.name)
+        .where(Victim.incident_id.in_([i.id for i in incidents]), Victim.group.in_(sorted(DEFENDER_GROUPS)))
+        .order_by(Victim.incident_id, Victim.position)
+    ):
         victims[incident_id].append((group, name))
     killings = []
     for i in incidents:
         access, defenders = incident_access(user, i), victims[i.id]
-        killings.append(Killing(
-            ref=i.ref, date=i.date, date_precision=i.date_precision, place=i.place if access.exact_location else "",
-            admin1=i.admin1, admin2=i.admin2, groups=list(dict.fromkeys(g for g, _ in defenders)), killed=i.killed,
-            names=[n for _, n in defenders if n] if access.identities else None))
+        killings.append(
+            Killing(
+                ref=i.ref,
+                date=i.date,
+                date_precision=i.date_precision,
+                place=i.place if access.exact_location else "",
+                admin1=i.admin1,
+                admin2=i.admin2,
+                groups=list(dict.fromkeys(g for g, _ in defenders)),
+                killed=i.killed,
+                names=[n for _, n in defenders if n] if access.identities else None,
+            )
+        )
     return killings
 
 

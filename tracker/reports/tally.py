@@ -8,6 +8,7 @@ figure's key and the sections, and Python adds up the few resulting rows per sec
 incident's sections are one combination, so summing over the combinations that include a
 section is exact.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -24,14 +25,19 @@ from .sections import SectionSpec
 # One table object for every report: SQLAlchemy's statement cache keys on it, so the
 # report's statements are compiled once per process rather than once per report.
 SCOPE = sa.Table(
-    "report_scope", sa.MetaData(),
+    "report_scope",
+    sa.MetaData(),
     sa.Column("id", sa.Integer),  # no key: filling appends, and no figure looks an id up
-    sa.Column("admin1", sa.String(120)), sa.Column("admin2", sa.String(120)),
+    sa.Column("admin1", sa.String(120)),
+    sa.Column("admin2", sa.String(120)),
     sa.Column("month", sa.Integer),  # YYYYMM
-    sa.Column("killed", sa.Integer), sa.Column("injured", sa.Integer), sa.Column("detained", sa.Integer),
+    sa.Column("killed", sa.Integer),
+    sa.Column("injured", sa.Integer),
+    sa.Column("detained", sa.Integer),
     *(sa.Column(name, Incident.__table__.c[name].type) for name in FACT_COLUMNS),
     sa.Column("sections", sa.Integer),  # bit i: counts in the report's i-th section
-    prefixes=["TEMPORARY"])
+    prefixes=["TEMPORARY"],
+)
 
 
 REPORT_WORK_MEM = "64MB"  # PostgreSQL, for the report's transaction only
@@ -55,11 +61,21 @@ class Tally:
         self.table.drop(connection, checkfirst=True)
         self.table.create(connection)
         month = sa.extract("year", Incident.date) * 100 + sa.extract("month", Incident.date)
-        sections = sum(sa.case((in_section(Incident, spec.codes, spec.defenders_only), 1 << i), else_=0)
-                       for i, spec in enumerate(self.specs))
-        select = sa.select(Incident.id, Incident.admin1, Incident.admin2, month, Incident.killed, Incident.injured,
-                           Incident.detained, *(getattr(Incident, name) for name in FACT_COLUMNS), sections
-                           ).where(*self.conds)
+        sections = sum(
+            sa.case((in_section(Incident, spec.codes, spec.defenders_only), 1 << i), else_=0)
+            for i, spec in enumerate(self.specs)
+        )
+        select = sa.select(
+            Incident.id,
+            Incident.admin1,
+            Incident.admin2,
+            month,
+            Incident.killed,
+            Incident.injured,
+            Incident.detained,
+            *(getattr(Incident, name) for name in FACT_COLUMNS),
+            sections,
+        ).where(*self.conds)
         connection.execute(self.table.insert().from_select(list(self.table.c.keys()), select))
         if connection.dialect.name == "postgresql":
             # Statistics on the copy (a small sample: 20 ms at a million incidents), or the planner
@@ -75,8 +91,9 @@ class Tally:
     def section(self, spec: SectionSpec) -> sa.ColumnElement[bool]:
         return self.table.c.sections.bitwise_and(1 << self.specs.index(spec)) != 0
 
-    def spread(self, keys, values=(), any_section: bool = True, join=None,
-               where: sa.ColumnElement[bool] | None = None) -> tuple[list[dict], list[int]]:
+    def spread(
+        self, keys, values=(), any_section: bool = True, join=None, where: sa.ColumnElement[bool] | None = None
+    ) -> tuple[list[dict], list[int]]:
         """Rows and sums of `values` per `keys` and sections (tracker/grouping.py). Returns,
         per section (in spec order), key → [rows, *sums] over the section combinations that
         include it; and [rows, *sums] over every row (with `any_section=False`, incidents in
@@ -84,15 +101,16 @@ class Tally:
         `join`: a child model (victims, …) whose rows are counted instead of the incidents;
         `where`: a condition on the copy's rows."""
         sections = self.table.c.sections
-        source = self.table if join is None else sa.join(join.__table__, self.table,
-                                                          self.table.c.id == join.incident_id)
+        source = (
+            self.table if join is None else sa.join(join.__table__, self.table, self.table.c.id == join.incident_id)
+        )
         conditions = [*([sections != 0] if any_section else []), *([where] if where is not None else [])]
         result = [defaultdict(lambda: [0] * (1 + len(values))) for _ in self.specs]
         overall = [0] * (1 + len(values))
         k = len(keys)
         for row in sums_by([*keys, sections], values, conditions, source):
             key = row[0] if k == 1 else tuple(row[:k])
-            sums = [int(v or 0) for v in row[k + 1:]]
+            sums = [int(v or 0) for v in row[k + 1 :]]
             overall = [a + b for a, b in zip(overall, sums)]
             for i, per_key in enumerate(result):
                 if row[k] >> i & 1:

@@ -1,5 +1,6 @@
 """The report page, its downloads and its charts. HTTP only: the work is in service.py,
 exports.py and charts.py."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -31,8 +32,15 @@ def _authors_only():
 
 def _build(req):
     f = req.filters
-    return build_report(f.date_from, f.date_to, f, current_user, report_statuses(f),
-                        compare_previous=req.compare, optional_sections=req.optional_sections)
+    return build_report(
+        f.date_from,
+        f.date_to,
+        f,
+        current_user,
+        report_statuses(f),
+        compare_previous=req.compare,
+        optional_sections=req.optional_sections,
+    )
 
 
 def _ready_request():
@@ -51,10 +59,18 @@ def index():
         return url_for("reports.chart", section=section, ext=ext) + "?" + urlencode(req.args() + [("kind", kind)])
 
     return render_template(
-        "reports/index.html", req=req, report=report, sentences=build_sentences(report) if report else [],
-        formats=list(FORMATS), totals=total_titles(), dimensions=dimension_titles(), key_label=key_label,
-        chart_url=chart_url, region_map=has_boundaries(CHARTS["region"]),
-        change=change, statuses=", ".join(term_label(STATUSES, s) for s in report.statuses) if report else "",
+        "reports/index.html",
+        req=req,
+        report=report,
+        sentences=build_sentences(report) if report else [],
+        formats=list(FORMATS),
+        totals=total_titles(),
+        dimensions=dimension_titles(),
+        key_label=key_label,
+        chart_url=chart_url,
+        region_map=has_boundaries(CHARTS["region"]),
+        change=change,
+        statuses=", ".join(term_label(STATUSES, s) for s in report.statuses) if report else "",
         admin1_options=[(name, name) for name in region_names("admin1")],
         admin2_options=[(name, name) for name in region_names("admin2")],
     ), 400 if req.errors else 200

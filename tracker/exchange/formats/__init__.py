@@ -1,6 +1,7 @@
 """The file formats incidents are exported in. Each turns a stream of rows (`CsvIncident`,
 already cut to what the reader may see) into the bytes of a file, piece by piece, so no
 format holds a whole export in memory (XLSX is spooled to a temporary file first)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator

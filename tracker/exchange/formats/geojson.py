@@ -6,6 +6,7 @@ file as EPSG:4326. Properties are the canonical columns, lists `;`-joined as in 
 GIS tools get plain string fields; numbers are numbers. The collection is written one
 feature at a time, never as a whole document.
 """
+
 from __future__ import annotations
 
 import json

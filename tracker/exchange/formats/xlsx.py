@@ -5,6 +5,7 @@ of every distinct string in memory); the finished workbook is spooled to a tempo
 and read back in pieces. A sheet holds at most 1,048,576 rows, so a larger export goes on
 over further sheets rather than losing rows.
 """
+
 from __future__ import annotations
 
 import tempfile
