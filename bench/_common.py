@@ -13,8 +13,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tracker import PROJECT_ROOT, create_app
+from tracker import create_app
 from tracker.auth.service import create_user
+from tracker.config import PROJECT_ROOT
 from tracker.exchange.cli import ProgressLine
 from tracker.exchange.demo import ensure_demo_boundaries, write_demo_csv
 from tracker.exchange.importer import import_csv

@@ -32,15 +32,14 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
+from _common import REVIEWER, bench_app, databases, demo_csv, fresh_database, loaded_app, print_table
+from flask import current_app
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from _common import REVIEWER, bench_app, databases, demo_csv, fresh_database, loaded_app, print_table
-from flask import current_app
-
 from tracker.api.service import Cursor
-from tracker.api.tokens import issue_token
 from tracker.auth.service import find_user
+from tracker.auth.tokens import issue_token
 from tracker.exchange.cli import ProgressLine
 from tracker.exchange.csv_format import parse_row
 from tracker.exchange.demo import write_demo_csv

@@ -1,4 +1,4 @@
-"""Report build time: the SQL GROUP BY report (tracker.reports.service.build_report) against
+"""Report build time: the SQL GROUP BY report (tracker.counts.service.build_report) against
 a pandas baseline that loads the rows and groups them in pandas, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/report.py [--rows 100000] [--repeat 5]
@@ -20,10 +20,10 @@ import pandas as pd
 import sqlalchemy as sa
 from _common import REVIEWER, databases, demo_csv, loaded_app, print_table
 
+from tracker.counts.service import build_report
 from tracker.extensions import db
-from tracker.models import User
 from tracker.filters import IncidentFilter
-from tracker.reports.service import build_report
+from tracker.models import User
 from tracker.taxonomy import DEFENDER_GROUPS, REPORTABLE_STATUSES, SECTIONS
 
 PERIODS = {"2023": (date(2023, 1, 1), date(2023, 12, 31)), "2022-2025": (date(2022, 1, 1), date(2025, 12, 31))}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tracker.incidents.service import change_status, create_incident
 from tracker.incidents.data import IncidentData, PerpetratorData, SourceData, VictimData
+from tracker.incidents.service import change_status, create_incident
 
 
 def incident_data(**overrides) -> IncidentData:

@@ -11,20 +11,19 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
+from tests.factories import incident_data, submit_incident
+from tests.report_scenario import PERIOD, build_scenario
+from tests.support import import_departments
 from tracker.api import views
 from tracker.api.service import Cursor
-from tracker.api.tokens import issue_token, revoke_token
 from tracker.auth.service import set_active
+from tracker.auth.tokens import issue_token, revoke_token
+from tracker.counts.service import build_report
 from tracker.exchange.demo import load_demo
 from tracker.extensions import db
 from tracker.filters import count_incidents, filtered_incidents, parse_filters
 from tracker.incidents.service import change_status, create_incident
 from tracker.models import ApiToken, AuditEntry, Incident
-from tracker.reports.service import build_report
-
-from tests.factories import incident_data, submit_incident
-from tests.report_scenario import PERIOD, build_scenario
-from tests.support import import_departments
 
 VICTIM_NAME = "Rosa Ficticia"
 ORGANISATION = "Asociación Ficticia del Bosque"

@@ -16,10 +16,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tracker.api.tokens import issue_token
-from tracker.exchange.demo import load_demo
-
 from tests.support import import_departments
+from tracker.auth.tokens import issue_token
+from tracker.exchange.demo import load_demo
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = 20  # per operation, caller and mode: enough to find a drift, quick on both databases

@@ -2,10 +2,9 @@
 
 import sqlalchemy as sa
 
+from tests.support import PASSWORD, make_app
 from tracker.extensions import db
 from tracker.models import AuditEntry, User
-
-from tests.support import PASSWORD, make_app
 
 
 def test_anonymous_visitor_is_sent_to_login(client):

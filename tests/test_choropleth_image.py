@@ -1,4 +1,4 @@
-"""Choropleth images (tracker/maps/choropleth_image.py): the map page's PNG/SVG download and
+"""Choropleth images (tracker/regions/choropleth_image.py): the map page's PNG/SVG download and
 the reports' map by department, drawn from the imported boundaries."""
 
 from __future__ import annotations
@@ -10,9 +10,14 @@ import pytest
 from docx import Document
 from PIL import Image
 
+from tests.report_scenario import PERIOD, build_scenario
+from tests.support import import_departments
+from tests.test_maps import record
+from tests.test_reports import EXPECTED
+from tracker.counts.service import build_report
 from tracker.filters import IncidentFilter
 from tracker.maps.choropleth import region_features
-from tracker.maps.choropleth_image import (
+from tracker.regions.choropleth_image import (
     COLOURS,
     NO_INCIDENTS,
     class_breaks,
@@ -21,12 +26,6 @@ from tracker.maps.choropleth_image import (
     period_text,
 )
 from tracker.reports.exports import export_report
-from tracker.reports.service import build_report
-
-from tests.report_scenario import PERIOD, build_scenario
-from tests.support import import_departments
-from tests.test_maps import record
-from tests.test_reports import EXPECTED
 
 YEAR = "from=2024-01-01&to=2024-12-31"
 LIMA, CUSCO, PUNO = (-12.1, -77.0), (-13.53, -71.97), (-15.5, -70.13)

@@ -17,6 +17,8 @@ import pandas
 import pytest
 import sqlalchemy as sa
 
+from tests.factories import incident_data, submit_incident
+from tests.support import import_departments
 from tracker.exchange import acled, exporter
 from tracker.exchange.csv_format import COLUMNS
 from tracker.exchange.formats import FORMATS, delimited, geojson, xlsx
@@ -26,9 +28,6 @@ from tracker.incidents.data import SourceData, VictimData
 from tracker.incidents.service import change_status
 from tracker.models import AuditEntry, Region
 from tracker.sqlite_settings import MEMORY_MAP_BYTES
-
-from tests.factories import incident_data, submit_incident
-from tests.support import import_departments
 
 VICTIM_NAME = "Rosa Ficticia"
 ORGANISATION = "Asociación Ficticia del Bosque"

@@ -12,6 +12,8 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from tests.support import import_departments
+from tests.test_exchange_csv import FULL, count, line, write
 from tracker.exchange import acled
 from tracker.exchange.csv_format import COLUMNS, CsvIncident
 from tracker.exchange.importer import check_file, import_file
@@ -20,9 +22,6 @@ from tracker.facts import VIOLATION_BITS
 from tracker.incidents.data import IncidentData, PerpetratorData, SourceData, VictimData
 from tracker.models import DuplicateCandidate, Incident, IncidentVersion, Region
 from tracker.taxonomy import PERPETRATOR_TYPES
-
-from tests.support import import_departments
-from tests.test_exchange_csv import FULL, count, line, write
 
 ACLED_HEADER = ",".join(acled.ACLED_COLUMNS)
 # Rows as ACLED's export tool writes them (fictional events, realistic cells)
@@ -293,8 +292,8 @@ def test_reimporting_a_file_changes_nothing_and_an_edited_row_updates_with_histo
 
 
 def test_an_update_keeps_what_the_file_does_not_say(app, tmp_path, users):
-    from tracker.incidents.service import create_incident
     from tests.factories import incident_data
+    from tracker.incidents.service import create_incident
 
     incident = create_incident(incident_data(), users["monitor"])
     ref = incident.ref

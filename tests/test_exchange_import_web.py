@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.test_exchange_csv import FULL, line, write
 from tracker.exchange.csv_format import COLUMNS
 from tracker.exchange.importer import import_file
 from tracker.extensions import db
 from tracker.models import AuditEntry, DuplicateCandidate, ImportJob, Incident, StatusChange
-
-from tests.test_exchange_csv import FULL, line, write
 
 FINAL = ("checked", "done", "failed")
 
@@ -165,7 +164,9 @@ def test_possible_duplicates_are_decided_by_a_reviewer(client, auth, app, tmp_pa
 
 def test_uploads_older_than_a_day_are_deleted_with_their_preview(app, users, tmp_path):
     import os
+
     from werkzeug.datastructures import FileStorage
+
     from tracker.exchange import jobs
 
     upload = FileStorage(

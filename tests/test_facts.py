@@ -4,8 +4,8 @@ import, and `tracker recount` rebuilds it: a stale summary would be a wrong publ
 from __future__ import annotations
 
 import sqlalchemy as sa
-
 from factories import incident_data, submit_incident
+
 from tracker.exchange.demo import write_demo_csv
 from tracker.exchange.importer import import_csv
 from tracker.extensions import db

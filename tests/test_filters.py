@@ -3,13 +3,12 @@
 from datetime import date
 
 import pytest
-
-from tracker.filters import count_incidents, parse_filters
-from tracker.incidents.data import PerpetratorData, VictimData
-from tracker.incidents.service import change_status, create_incident
 from werkzeug.datastructures import MultiDict
 
 from tests.factories import incident_data, submit_incident
+from tracker.filters import count_incidents, parse_filters
+from tracker.incidents.data import PerpetratorData, VictimData
+from tracker.incidents.service import change_status
 
 
 @pytest.fixture

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tests.factories import incident_data, submit_incident
 from tracker.grouping import sums_by
 from tracker.models import Incident
-
-from tests.factories import incident_data, submit_incident
 
 
 def test_rows_and_sums_per_key_on_every_database(app, users):

@@ -21,10 +21,10 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-from tracker import PROJECT_ROOT, create_app
-from tracker.extensions import babel
-
 from tests.support import make_app, schema_created
+from tracker import create_app
+from tracker.config import PROJECT_ROOT
+from tracker.extensions import babel
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
 PRODUCTION_DEFAULT = "es"

@@ -3,13 +3,12 @@
 import pytest
 import sqlalchemy as sa
 
+from tests.factories import form_fields, incident_data, submit_incident
 from tracker.errors import InvalidTransition, PermissionDenied
 from tracker.extensions import db
 from tracker.incidents.data import VictimData
 from tracker.incidents.service import EditConflict, change_status, create_incident, update_incident
 from tracker.models import AuditEntry, Incident
-
-from tests.factories import form_fields, incident_data, submit_incident
 
 
 def stored(ref: str) -> Incident:

@@ -10,17 +10,16 @@ from datetime import date
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from tests.factories import incident_data, submit_incident
+from tests.support import SHARED_GEO
 from tracker.exchange.demo import ensure_demo_boundaries
 from tracker.filters import count_incidents, parse_filters
 from tracker.incidents.data import SourceData, VictimData
 from tracker.incidents.service import change_status
+from tracker.location_privacy import public_filters
 from tracker.maps import service
 from tracker.maps.choropleth import region_features
-from tracker.maps.generalise import public_filters
 from tracker.maps.params import WORLD, BBox, ParameterError, parse_bbox, parse_zoom
-
-from tests.factories import incident_data, submit_incident
-from tests.support import SHARED_GEO
 
 PERU = BBox(-82.0, -19.0, -68.0, 0.5)
 SECRET_NAME = "Rosa Secreta Ficticia"
@@ -295,9 +294,9 @@ def test_grid_cells_floor_negative_coordinates_the_same_on_every_database(app, u
     rounding, or points would join the wrong cell on one database and not the other."""
     for lat, lon in ((-12.2, -76.2), (-12.8, -76.8), (-11.9, -76.5)):
         record(users, latitude=lat, longitude=lon)
-    from tracker.maps.generalise import placed_exactly
-    from tracker.maps.service import _clusters, reader_conditions
     from tracker.filters import IncidentFilter
+    from tracker.location_privacy import placed_exactly
+    from tracker.maps.service import _clusters, reader_conditions
 
     conditions = [*reader_conditions(IncidentFilter(), users["reviewer"]), placed_exactly(users["reviewer"])]
     cells = sorted((f["properties"]["count"], f["geometry"]["coordinates"][1]) for f in _clusters(conditions, [], 1.0))
@@ -340,10 +339,10 @@ def test_map_pages_need_login_except_the_public_one(client, users):
 def test_exact_location_clause_agrees_with_incident_access(app, users, privacy_corpus):
     """The map's SQL rule and the incident page's Python rule say the same for every role."""
     import sqlalchemy as sa
+
     from tracker.extensions import db
-    from tracker.security import exact_location_clause
     from tracker.models import Incident
-    from tracker.security import incident_access
+    from tracker.security import exact_location_clause, incident_access
 
     for role in ("admin", "reviewer", "monitor", "author", "viewer"):
         user = users[role]

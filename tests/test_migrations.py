@@ -20,7 +20,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from tests.support import make_app
-from tracker import PROJECT_ROOT
+from tracker.config import PROJECT_ROOT
 from tracker.extensions import db
 
 

@@ -231,14 +231,12 @@ def test_gazetteer_when_no_boundaries(app):
     assert service.locate_many(sample) == [service.locate(*p) or ("", "", "") for p in sample]
 
 
-def test_fill_regions(app, shared_geo):
+def test_placed_names(app, shared_geo):
     import_layer(shared_geo, "admin1")
     import_layer(shared_geo, "admin2")
 
-    def filled(**fields) -> tuple[str, str, str]:
-        data = IncidentData(title="t", date=date(2024, 5, 1), **fields)
-        service.fill_regions(data)
-        return data.admin1, data.admin2, data.admin3
+    def filled(latitude=None, longitude=None, admin1="", admin2="", admin3="") -> tuple[str, str, str]:
+        return service.placed_names(latitude, longitude, (admin1, admin2, admin3))
 
     # coordinates win; a typed district is kept while the typed regions agree with the point
     assert filled(

@@ -8,12 +8,11 @@ from datetime import date
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from tests.report_scenario import PERIOD, build_scenario
+from tracker.counts.service import build_report, previous_period
 from tracker.extensions import db
 from tracker.filters import IncidentFilter, count_incidents, parse_filters
 from tracker.reports.sentences import build_sentences
-from tracker.reports.service import build_report, previous_period
-
-from tests.report_scenario import PERIOD, build_scenario
 
 EXPECTED = {
     "1.1": {

@@ -10,19 +10,17 @@ import pytest
 import sqlalchemy as sa
 from docx import Document
 from openpyxl import load_workbook
-
 from werkzeug.datastructures import MultiDict
 
+from tests.report_scenario import PERIOD, build_scenario
+from tests.test_reports import EXPECTED
+from tracker.counts.service import build_report
 from tracker.exchange.exporter import Export
 from tracker.extensions import db
 from tracker.filters import IncidentFilter, parse_filters
 from tracker.models import AuditEntry
 from tracker.reports.exports import export_report
 from tracker.reports.scores import civicus_score
-from tracker.reports.service import build_report
-
-from tests.report_scenario import PERIOD, build_scenario
-from tests.test_reports import EXPECTED
 
 HEADINGS = [
     "Principle 1: Respect and protection of fundamental freedoms",

@@ -19,15 +19,14 @@ from xml.etree import ElementTree
 import pytest
 from docx import Document
 
-from tracker.filters import IncidentFilter
-from tracker.reports.exports import export_report
-from tracker.reports.scores import civicus_score
-from tracker.reports.service import build_report
-
 from tests.report_scenario import PERIOD, build_scenario
 from tests.support import make_app, missing, schema_created
 from tests.test_reports import EXPECTED
 from tests.test_reports_exports import HEADINGS
+from tracker.counts.service import build_report
+from tracker.filters import IncidentFilter
+from tracker.reports.exports import export_report
+from tracker.reports.scores import civicus_score
 
 TIMEOUT = 120  # seconds per conversion; a first start of LibreOffice takes a few
 ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"

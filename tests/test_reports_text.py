@@ -6,11 +6,11 @@ from datetime import date, datetime
 
 import pytest
 
+from tracker.counts.model import Report, Row, SectionReport
+from tracker.counts.sections import SPECS
 from tracker.errors import ServiceError
 from tracker.filters import IncidentFilter
-from tracker.reports.model import Report, Row, SectionReport
 from tracker.reports.scores import civicus_score
-from tracker.reports.sections import SPECS
 from tracker.reports.sentences import build_sentences, period_phrase
 
 

@@ -4,9 +4,8 @@ import logging
 
 import pytest
 
-from tracker.incidents.service import change_status, create_incident
-
 from tests.factories import incident_data, submit_incident
+from tracker.incidents.service import change_status, create_incident
 
 VICTIM_NAME = "Rosa Ficticia"
 ORGANISATION = "Asociación Ficticia del Bosque"
@@ -93,9 +92,10 @@ def test_victim_names_never_reach_the_logs(client, auth, users, caplog):
 
 
 def test_audit_log_holds_no_names(client, auth, users):
+    import sqlalchemy as sa
+
     from tracker.extensions import db
     from tracker.models import AuditEntry
-    import sqlalchemy as sa
 
     incident = submit_incident(incident_data(), users["monitor"])
     change_status(incident, "verified", users["reviewer"], f"checked with {VICTIM_NAME}'s family")

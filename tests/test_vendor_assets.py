@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker import PROJECT_ROOT
+from tracker.config import PROJECT_ROOT
 
 VENDOR = PROJECT_ROOT / "static" / "vendor"
 

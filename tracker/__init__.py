@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .config import PROJECT_ROOT, load_config
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -21,12 +21,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from .config import load_config
-
     load_config(app, test_config)
 
-    from . import models  # noqa: F401  (registers the tables)
-    from . import sqlite_settings  # noqa: F401  (tunes every SQLite connection)
+    from . import (
+        models,  # noqa: F401  (registers the tables)
+        sqlite_settings,  # noqa: F401  (tunes every SQLite connection)
+    )
     from .extensions import babel, csrf, db, login_manager, migrate
     from .i18n import select_locale
 
@@ -44,11 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_login(app, login_manager)
 
     from .admin.views import bp as admin_bp
-    from .api.token_views import bp as tokens_bp
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp
-    from .exchange.export_views import bp as exports_bp
-    from .exchange.views import bp as imports_bp
+    from .exchange.blueprint import bp as exchange_bp
     from .incidents.views import bp as incidents_bp
     from .main import bp as main_bp
     from .maps.views import bp as maps_bp
@@ -61,14 +59,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         admin_bp,
         reports_bp,
         maps_bp,
-        exports_bp,
-        imports_bp,
+        exchange_bp,
         api_bp,
-        tokens_bp,
     ):
         app.register_blueprint(blueprint)
 
-    from .errors import register_error_pages
+    from .error_pages import register_error_pages
     from .templating import register_template_helpers
 
     register_error_pages(app)

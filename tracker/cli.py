@@ -1,13 +1,13 @@
-"""The `tracker` console script; the same commands run as `flask --app tracker …`.
-
-Core commands live here; feature packages add theirs through their own `cli.register`.
+"""The app's commands (`tracker …` or `flask --app tracker …`; the console script itself is
+tracker/__main__.py). Core commands live here; feature packages add theirs through their own
+`cli.register`.
 """
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from .errors import ServiceError
 from .taxonomy import ROLES
@@ -50,14 +50,3 @@ def create_user_command(email: str, role: str, name: str, password: str):
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {user.email} with role {user.role}.")
-
-
-def _create_app():
-    from . import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app)
-def main():
-    """Civic-space incident tracker."""

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from flask import Flask
 
+# The checkout: templates/, static/, migrations/ and translations/ sit beside the package.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 

@@ -1,8 +1,8 @@
 """Home, language switch and health check."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, redirect, request, session, url_for
+
+from .security import safe_redirect_target
 
 bp = Blueprint("main", __name__)
 
@@ -23,11 +23,3 @@ def set_language():
 @bp.get("/health")
 def health():
     return {"status": "ok"}
-
-
-def safe_redirect_target(target: str) -> str:
-    """Only follow relative paths, so the switch cannot be used as an open redirect."""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return target
-    return url_for("main.index")

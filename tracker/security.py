@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import request
+from flask import request, url_for
 
 from .taxonomy import REPORTABLE_STATUSES
 
@@ -176,7 +176,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "maps.public_map_data",
         "maps.public_map_image",
         "maps.public_map_download",
-        "exports.public",
+        "exchange.exports.public",
     }
 )
 # Blueprints that identify their callers themselves (the API, by token; without one a caller
@@ -215,3 +215,11 @@ def content_security_policy(tile_url: str, nonce: str) -> str:
         f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
         f"img-src {img}; connect-src 'self'; frame-ancestors 'self'; form-action 'self'"
     )
+
+
+def safe_redirect_target(target: str) -> str:
+    """Only follow relative paths, so a `next` address cannot be used as an open redirect."""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+        return target
+    return url_for("main.index")

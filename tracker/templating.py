@@ -4,11 +4,11 @@ shown with their precision, links that keep the current filters."""
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 
 from flask import Flask, url_for
 from flask_babel import format_date, get_locale, gettext
 from flask_login import current_user
-from urllib.parse import urlencode
 
 from . import security, taxonomy
 from .i18n import select_locale, term_label

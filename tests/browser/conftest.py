@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.steps import email_of
-from tracker import PROJECT_ROOT
 from tests.support import PASSWORD, SHARED_GEO, make_app, missing
+from tracker.config import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -7,15 +7,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..api.forms import TokenForAccountForm
-from ..api.tokens import all_tokens, issue_token
 from ..auth import service as accounts
+from ..auth.forms import TokenForAccountForm
+from ..auth.tokens import all_tokens, issue_token
 from ..errors import ServiceError
 from ..extensions import db
 from ..i18n import term_label
 from ..models import AuditEntry, User
-from ..taxonomy import ROLES
 from ..security import can_manage_users
+from ..taxonomy import ROLES
 from .forms import NewUserForm, RoleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -82,7 +82,7 @@ def api_tokens():
     if form.validate_on_submit():
         issued = issue_token(_user_or_404(form.user_id.data), form.name.data, actor=current_user)
         form = TokenForAccountForm(formdata=None)
-    return render_template("api/tokens.html", form=form, issued=issued, tokens=all_tokens(), owners=True)
+    return render_template("auth/tokens.html", form=form, issued=issued, tokens=all_tokens(), owners=True)
 
 
 @bp.get("/audit")

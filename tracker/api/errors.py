@@ -57,14 +57,14 @@ def error_response(error: Exception):
     return response
 
 
-# Codes the app also handles (tracker/errors.py): a blueprint's handler for a code comes
+# Codes the app also handles (tracker/error_pages.py): a blueprint's handler for a code comes
 # before the app's, which comes before any handler registered without a code.
 HANDLED_CODES = (400, 403, 404, 405, 413, 500)  # others (401, 429…): the HTTPException handler
 
 
 def register_api_errors(bp: Blueprint) -> None:
     """Errors raised in the API's views. Routing errors (an unknown /api/ address, a wrong
-    method) happen before a blueprint is chosen: tracker/errors.py sends those here."""
+    method) happen before a blueprint is chosen: tracker/error_pages.py sends those here."""
     for code in HANDLED_CODES:
         bp.register_error_handler(code, error_response)
     bp.register_error_handler(HTTPException, error_response)

@@ -3,7 +3,7 @@
 Restricted fields (DESIGN.md §2) follow `security.incident_access`, as the incident page
 does: victim names and organisations, perpetrators' names and confidential sources only with
 `identities`; the place and coordinates only with `exact_location`. Otherwise the location
-is the region that stands for the incident on the map (`maps.generalise.region_placer`):
+is the region that stands for the incident on the map (`location_privacy.region_placer`):
 anonymous callers get it as the public map shows it (its centroid and names down to that
 region, or nothing), signed-in callers get the centroid of the finest region named.
 Field names are those of tracker/api/openapi.py, which a test checks against these dicts.
@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from ..maps.generalise import shown_region
-from ..reports.model import Killing, Report, Row, SectionReport
+from ..counts.model import Killing, Report, Row, SectionReport
+from ..location_privacy import shown_region
 from ..security import incident_access, role_of
 from .service import IncidentRecord
 

@@ -20,13 +20,13 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from ..counts.model import Report
+from ..counts.service import build_report, report_statuses
 from ..errors import ServiceError
 from ..extensions import db
 from ..filters import SORTS, IncidentFilter, filter_conditions
-from ..maps.generalise import region_shown_clause
+from ..location_privacy import region_shown_clause
 from ..models import Event, Incident, IncidentViolation, Perpetrator, Source, Victim
-from ..reports.model import Report
-from ..reports.service import build_report, report_statuses
 from ..security import role_of, user_may_open, visible_incidents_clause
 
 DEFAULT_LIMIT = 100

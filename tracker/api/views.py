@@ -13,16 +13,16 @@ from urllib.parse import urlencode
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
+from ..auth.tokens import user_for_token
 from ..extensions import csrf
 from ..filters import IncidentFilter, parse_filters
 from ..i18n import select_locale
-from ..maps.generalise import region_placer
+from ..location_privacy import region_placer
 from ..security import can_read_reports, is_authenticated
 from .errors import ApiError, error_response, register_api_errors
 from .openapi import openapi_document
 from .serialise import incident_json, report_json
 from .service import Cursor, ParameterError, find_incident, incident_page, parse_limit, parse_sort, period_report
-from .tokens import user_for_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

@@ -7,66 +7,18 @@ exporter and the demo module, which the web views and benchmarks share.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from werkzeug.datastructures import MultiDict
 
+from ..console import ProgressLine, filter_options, filters_from_options
 from ..errors import ServiceError
 from .formats import FORMATS
 
-# filter parameter (DESIGN.md §4) -> may it be repeated
-FILTER_PARAMS = {
-    "from": False,
-    "to": False,
-    "section": True,
-    "violation": True,
-    "victim_group": True,
-    "perpetrator": True,
-    "country": True,
-    "admin1": True,
-    "admin2": True,
-    "status": True,
-    "confidence": True,
-    "gender": True,
-    "q": False,
-}
 APP_URL = "http://127.0.0.1:5000"
 WARNINGS_SHOWN = 20
-
-
-class ProgressLine:
-    """Rows done and rows per second on one stderr line, redrawn at most twice a second."""
-
-    def __init__(self):
-        self.stage = ""
-        self.started = self.shown = 0.0
-
-    def __call__(self, stage: str, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        if stage != self.stage:
-            self.close()
-            self.stage, self.started, self.shown = stage, now, 0.0
-        if now - self.shown < 0.5 and done != total or done == 0:
-            return
-        self.shown = now
-        rate = done / max(now - self.started, 1e-6)
-        of = f"/{total:,}" if total else ""
-        click.echo(f"\r{stage}: {done:,}{of} rows, {rate:,.0f} rows/s".ljust(60), err=True, nl=False)
-
-    def close(self) -> None:
-        if self.stage:
-            click.echo(err=True)
-            self.stage = ""
-
-    def __enter__(self) -> ProgressLine:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 @click.command("import")
@@ -112,19 +64,6 @@ def import_command(file: Path, fmt: str | None, dry_run: bool, skip_invalid: boo
         )
 
 
-def filter_options(command):
-    """--from, --to, --section … : the web's filter names as options."""
-    for name, repeatable in reversed(FILTER_PARAMS.items()):
-        command = click.option(
-            f"--{name.replace('_', '-')}",
-            f"filter_{name}",
-            multiple=repeatable,
-            metavar="YYYY-MM-DD" if name in ("from", "to") else None,
-            help="Repeatable." if repeatable else None,
-        )(command)
-    return command
-
-
 @click.command("export")
 @click.option(
     "--format",
@@ -146,17 +85,9 @@ def filter_options(command):
 @with_appcontext
 def export_command(fmt: str, output: Path, **filters):
     """Export the incidents matching the filters (all by default), every field included."""
-    from ..filters import parse_filters
     from .exporter import Export
 
-    args = MultiDict()
-    for key, value in filters.items():
-        for item in value if isinstance(value, tuple) else [value]:
-            if item:
-                args.add(key.removeprefix("filter_"), item)
-    parsed, errors = parse_filters(args)
-    if errors:
-        raise click.UsageError(" ".join(errors))
+    parsed = filters_from_options(filters)
     if str(output) == "-":
         count = Export(fmt, parsed, target="stdout").write_to(sys.stdout.buffer)
     else:
@@ -196,7 +127,7 @@ def demo_command(n: int, seed: int, csv_path: Path | None):
 @with_appcontext
 def demo_setup_command(n: int):
     """Demo accounts, boundaries and incidents for `make run`; keeps what is already there."""
-    from .. import PROJECT_ROOT
+    from ..config import PROJECT_ROOT
     from .demo import ensure_demo_accounts, ensure_demo_boundaries, ensure_demo_incidents
 
     try:

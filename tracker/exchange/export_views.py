@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, request, stream_with_context
 from flask_login import current_user
 
 from ..filters import parse_filters
-from ..maps.generalise import map_reader
+from ..location_privacy import map_reader
 from .exporter import Export
 from .formats import FORMATS
 

@@ -7,7 +7,7 @@ what was imported from an export gives the same bytes.
 
 What a reader may see is asked of security.py in SQL, per row: restricted fields are
 emptied for readers without access to them, and locations they may not see exactly are
-replaced by the region centroid the map draws them at (maps/generalise.py).
+replaced by the region centroid the map draws them at (tracker/location_privacy.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .. import audit
 from ..extensions import db
 from ..filters import IncidentFilter, filter_conditions
 from ..incidents.data import SCALAR_FIELDS, IncidentData, PerpetratorData, SourceData, VictimData
-from ..maps.generalise import region_placer, shown_region
+from ..location_privacy import region_placer, shown_region
 from ..models import Event, Incident, IncidentViolation, Perpetrator, Source, Victim
 from ..security import exact_location_clause, identities_clause, visible_incidents_clause
 from ..sqlite_settings import unmapped
@@ -136,7 +136,7 @@ def _without_identities(d: IncidentData) -> IncidentData:
 
 
 def _generalised(d: IncidentData, place_of: Callable, public: bool) -> IncidentData:
-    """The location as the map shows it to this reader (`maps.generalise.shown_region`): no
+    """The location as the map shows it to this reader (`location_privacy.shown_region`): no
     place name, the centroid of a region for coordinates, and for the public no finer region
     name than that one."""
     shown = shown_region(place_of, d.public_location, (d.admin1, d.admin2, d.admin3), public)

@@ -4,6 +4,8 @@ extends (static/js/rows.js)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -24,8 +26,6 @@ from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberR
 
 from .. import taxonomy as tx
 from ..i18n import select_locale
-from datetime import date
-
 from .data import IncidentData, PerpetratorData, SourceData, VictimData, point_problem
 
 BLANK = ("", "—")

@@ -19,12 +19,12 @@ from .. import audit
 from ..errors import InvalidTransition, PermissionDenied, ServiceError
 from ..extensions import db
 from ..facts import facts_of
-from ..models import Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source, StatusChange, Victim
-from ..regions.service import fill_regions
 from ..i18n import term_label
+from ..models import Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source, StatusChange, Victim
+from ..regions.service import placed_names
 from ..security import can_record, can_review, incident_access, is_owner
-from ..timeutil import utcnow
 from ..taxonomy import STATUSES
+from ..timeutil import utcnow
 from .data import SCALAR_FIELDS, IncidentData, PerpetratorData, SourceData, VictimData
 from .refs import allocate_refs
 
@@ -149,6 +149,13 @@ def _event_by_name(name: str) -> Event | None:
     return event
 
 
+def _place(data: IncidentData) -> None:
+    """Set admin1–3 before the incident is stored: from its point where the regions know it."""
+    data.admin1, data.admin2, data.admin3 = placed_names(
+        data.latitude, data.longitude, (data.admin1, data.admin2, data.admin3)
+    )
+
+
 def _apply(incident: Incident, data: IncidentData) -> None:
     """Copy `data`, whose region names are already filled, onto the incident and its rows."""
     for name in SCALAR_FIELDS:
@@ -170,7 +177,7 @@ def create_incident(data: IncidentData, user) -> Incident:
         raise PermissionDenied(_("Your role cannot record incidents."))
     prefix = current_app.config["REF_PREFIX"]
     incident = Incident(ref=allocate_refs(prefix, [data.date.year])[0], created_by_id=user.id, status="draft")
-    fill_regions(data)
+    _place(data)
     _apply(incident, data)
     db.session.add(incident)
     db.session.flush()
@@ -186,7 +193,7 @@ def update_incident(incident: Incident, data: IncidentData, user, base_version: 
         raise PermissionDenied(_("You may not edit this incident."))
     if incident.version != base_version:
         raise _conflict(incident, base_version)
-    fill_regions(data)
+    _place(data)
     try:
         changed = revise_incident(incident, data, user)
     except StaleDataError:

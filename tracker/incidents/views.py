@@ -11,12 +11,12 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import InvalidTransition
 from ..extensions import db
-from ..i18n import term_label
-from ..taxonomy import STATUSES
 from ..filters import SORTS, count_incidents, filtered_incidents, parse_filters
+from ..i18n import term_label
 from ..models import Incident
 from ..regions.service import outlines_geojson, region_names
 from ..security import can_record, incident_access, user_may_open
+from ..taxonomy import STATUSES
 from .forms import IncidentForm, StatusForm, initial_data, row_templates
 from .service import EditConflict, allowed_transitions, change_status, create_incident, snapshot, update_incident
 

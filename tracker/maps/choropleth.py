@@ -1,5 +1,5 @@
 """Incident counts per department or province, on the imported boundary polygons: the map's
-choropleth layer and the figures report authors take from it."""
+choropleth layer, and the same counts as an image file for the map page's download."""
 
 from __future__ import annotations
 
@@ -7,21 +7,24 @@ import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from ..facts import VIOLATION_BITS
 from ..filters import IncidentFilter
 from ..grouping import sums_by
 from ..i18n import term_label
+from ..location_privacy import map_reader, region_shown_clause
 from ..models import Incident
+from ..regions.choropleth_image import OUTLINE_TOLERANCE, MapText, choropleth_image, period_text, source_text
 from ..regions.names import name_key
 from ..regions.service import outlines_geojson
 from ..security import is_authenticated
 from ..taxonomy import VIOLATIONS
-from .generalise import map_reader, region_shown_clause
+from ..timeutil import utcnow
 from .links import region_list_path
 from .service import collection, reader_conditions
 
 TOP_VIOLATIONS = 3
-OUTLINE_TOLERANCE = {"admin1": 0.01, "admin2": 0.005}
 
 
 @dataclass
@@ -90,3 +93,14 @@ def region_features(filters: IncidentFilter, user, level: str, public: bool) -> 
 def _violation_codes(bits: int) -> tuple[str, ...]:
     """The codes in a violation bit set; the same few sets recur in every region's rows."""
     return tuple(code for code in VIOLATION_BITS.codes if bits & VIOLATION_BITS.bit(code))
+
+
+def region_map_image(filters: IncidentFilter, user, level: str, public: bool, fmt: str = "png") -> bytes | None:
+    """The map page's choropleth as an image file: the counts `region_features` gives this
+    reader (so the public's generalisation holds), titled with the level and the filters' period."""
+    data = region_features(filters, user, level, public)
+    counts = {f["properties"]["name"]: f["properties"]["count"] for f in data["features"]}
+    title = _("Incidents by department") if level == "admin1" else _("Incidents by province")
+    statuses = ("published",) if public else filters.status
+    text = MapText(title, period_text(filters.date_from, filters.date_to), source_text(statuses, utcnow()))
+    return choropleth_image(counts, level, text, fmt)

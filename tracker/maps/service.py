@@ -16,11 +16,11 @@ from ..extensions import db
 from ..filters import IncidentFilter, filter_conditions
 from ..grouping import sums_by
 from ..i18n import term_label
+from ..location_privacy import Place, generalised_places, map_reader, placed_exactly
 from ..models import Incident, IncidentViolation
 from ..security import is_authenticated, visible_incidents_clause
 from ..taxonomy import VIOLATIONS
 from ..templating import incident_date
-from .generalise import Place, generalised_places, map_reader, placed_exactly
 from .links import path_for, region_list_path
 from .params import BBox
 

@@ -21,9 +21,9 @@ from flask_babel import ngettext
 from markupsafe import escape
 
 from ..filters import IncidentFilter
+from ..regions.choropleth_image import BORDER, class_breaks, class_colour, period_text, source_text
 from ..timeutil import utcnow
 from .choropleth import region_features
-from .choropleth_image import BORDER, class_breaks, class_colour, period_text, source_text
 from .page import base_map
 
 STYLE = """

@@ -1,5 +1,5 @@
 """Map pages and their GeoJSON data, for signed-in readers (/map) and the public (/public/map).
-HTTP only: the work is in service.py, choropleth.py, choropleth_image.py and generalise.py."""
+HTTP only: the work is in service.py, choropleth.py and tracker/location_privacy.py."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_login import current_user
 
 from ..filters import count_incidents, parse_filters
+from ..location_privacy import map_reader
+from ..regions.choropleth_image import IMAGE_TYPES, has_boundaries, missing_boundaries_message
 from ..regions.service import outlines_geojson, region_names
 from ..security import csp_nonce
-from .choropleth import region_features
-from .choropleth_image import IMAGE_TYPES, has_boundaries, missing_boundaries_message, region_map_image
-from .generalise import map_reader
+from .choropleth import region_features, region_map_image
 from .page import page_map
 from .params import LAYERS, REGION_LEVELS, ParameterError, parse_map_query
 from .service import map_features

@@ -11,7 +11,6 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -26,9 +25,6 @@ from . import gazetteer
 from .boundaries import read_boundaries
 from .names import name_key
 from .spatial import cache, fingerprints, level_index
-
-if TYPE_CHECKING:
-    from ..incidents.data import IncidentData
 
 Names = tuple[str, str, str]
 NOWHERE: Names = ("", "", "")
@@ -121,28 +117,26 @@ def canonical_name(level: str, typed: str) -> str | None:
     return db.session.scalar(sa.select(Region.name).where(Region.level == level, Region.name_key == key).limit(1))
 
 
-def fill_regions(data: IncidentData) -> None:
-    """Set an incident's admin1–3 before it is stored.
+def placed_names(latitude: float | None, longitude: float | None, typed: Names) -> Names:
+    """An incident's admin1–3, from its point and the names typed for it.
 
     With coordinates, the located names win; below the located levels the typed names are
     kept only while they agree with what was located (a typed district of another department
     would contradict the point). Without coordinates, typed names take their stored spelling.
     """
-    typed = (data.admin1, data.admin2, data.admin3)
     located = None
-    if data.latitude is not None and data.longitude is not None:
-        located = locate(data.latitude, data.longitude)
+    if latitude is not None and longitude is not None:
+        located = locate(latitude, longitude)
     if located is None:
-        names = [canonical_name(level, name) or name.strip() for level, name in zip(LEVELS, typed)]
-    else:
-        names, agrees = [], True
-        for level, found, name in zip(LEVELS, located, typed):
-            if found:
-                agrees = agrees and name_key(found) == name_key(name)
-                names.append(found)
-            else:
-                names.append((canonical_name(level, name) or name.strip()) if agrees else "")
-    data.admin1, data.admin2, data.admin3 = names
+        return tuple(canonical_name(level, name) or name.strip() for level, name in zip(LEVELS, typed, strict=True))
+    names, agrees = [], True
+    for level, found, name in zip(LEVELS, located, typed, strict=True):
+        if found:
+            agrees = agrees and name_key(found) == name_key(name)
+            names.append(found)
+        else:
+            names.append((canonical_name(level, name) or name.strip()) if agrees else "")
+    return tuple(names)
 
 
 def region_centroid(level: str, name: str, parents: tuple[str, ...] = ()) -> tuple[float, float] | None:

@@ -1,2 +1,2 @@
-"""Reports: verified counts for the country report's sections (DESIGN.md §3), their links to
-the incident list, sentences, scores, charts and exports."""
+"""Reports: the country report's sections for a period as pages, sentences, scores, charts and
+documents (Markdown, DOCX, XLSX, CSV). The counts themselves come from tracker/counts/."""

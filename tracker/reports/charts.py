@@ -1,13 +1,13 @@
 """Charts of a section, as PNG or SVG: incidents by violation code, the monthly trend and a
-map by department (drawn by maps.choropleth_image). matplotlib is imported inside the
+map by department (drawn by regions.choropleth_image). matplotlib is imported inside the
 functions, with the Agg backend (no display on a server)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from ..maps.choropleth_image import MapText, choropleth_image, save_figure
-from .model import SectionReport
+from ..counts.model import SectionReport
+from ..regions.choropleth_image import MapText, choropleth_image, save_figure
 
 # chart kind -> the breakdown it draws
 CHARTS = {"violation": "violation", "region": "admin1", "month": "month"}

@@ -11,10 +11,9 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from werkzeug.datastructures import MultiDict
 
+from ..console import ProgressLine, filter_options, filters_from_options
 from ..errors import ServiceError
-from ..exchange.cli import filter_options
 from .exports import FORMATS
 
 
@@ -40,22 +39,11 @@ def report_command(
     fmt: str, output: Path, compare: bool, optional_sections: bool, score: float | None, lang: str, **options
 ):
     """Counts of the period --from … --to for the report sections, filtered like the list."""
-    from ..filters import parse_filters
+    from ..counts.service import build_report, report_statuses
     from .exports import export_report
     from .scores import civicus_score
-    from .service import build_report, report_statuses
 
-    args = MultiDict(
-        [
-            (key.removeprefix("filter_"), item)
-            for key, value in options.items()
-            for item in (value if isinstance(value, tuple) else [value])
-            if item
-        ]
-    )
-    filters, errors = parse_filters(args)
-    if errors:
-        raise click.UsageError(" ".join(errors))
+    filters = filters_from_options(options)
     if not (filters.date_from and filters.date_to):
         raise click.UsageError("--from and --to are required.")
     try:
@@ -82,7 +70,6 @@ def report_command(
 def recount_command():
     """Recompute what reports count about every incident (tracker/facts.py) from its victims,
     violations and perpetrators: needed only after the taxonomy gains a code."""
-    from ..exchange.cli import ProgressLine
     from ..extensions import db
     from ..facts import refresh_facts
 

@@ -13,15 +13,15 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from .. import audit
+from ..counts.model import DIMENSIONS, TOTAL_KEYS, Report
 from ..extensions import db
 from ..filters import filtered_incidents
 from ..i18n import term_label
-from ..maps.choropleth_image import MapText, period_text, source_text
 from ..models import Incident
+from ..regions.choropleth_image import MapText, period_text, source_text
 from ..security import incident_access
 from ..taxonomy import VIOLATIONS
 from .charts import CHARTS, chart_image, region_chart
-from .model import DIMENSIONS, TOTAL_KEYS, Report
 from .outline import Block, build_outline, dimension_titles, key_label, total_titles
 from .scores import Score
 

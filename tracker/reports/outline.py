@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
+from ..counts.model import Report, Row, SectionReport, change
 from ..i18n import term_label
-from ..templating import incident_date
 from ..taxonomy import GENDERS, PERPETRATOR_TYPES, STATUSES, VICTIM_GROUPS, VIOLATIONS
+from ..templating import incident_date
 from .charts import CHARTS
-from .model import Report, Row, SectionReport, change
 from .scores import Score
 from .sentences import build_sentences
 

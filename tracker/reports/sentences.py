@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from babel.dates import format_date
 
-from .model import Report, SectionReport
+from ..counts.model import Report, SectionReport
 
 # section -> what its incidents affect (EN, ES)
 TOPICS = {

@@ -8,17 +8,17 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_login import current_user
 
+from ..counts.model import change
+from ..counts.service import build_report, report_statuses
 from ..i18n import select_locale, term_label
+from ..regions.choropleth_image import IMAGE_TYPES, has_boundaries, missing_boundaries_message
 from ..regions.service import region_names
-from ..maps.choropleth_image import IMAGE_TYPES, has_boundaries, missing_boundaries_message
 from ..security import can_read_reports
 from ..taxonomy import STATUSES
 from .charts import CHARTS
 from .exports import FORMATS, chart_for, export_report
 from .forms import parse_report_request
-from .model import change
 from .outline import Block, dimension_titles, key_label, total_titles
-from .service import build_report, report_statuses
 from .sentences import build_sentences
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

@@ -1,4 +1,5 @@
-"""Where an incident may be drawn, for a given reader (issue 5, DESIGN.md §2).
+"""Where an incident may be drawn, for a given reader: the location-privacy rule the map, the
+exports and the API share (docs/architecture.md, "Privacy").
 
 Readers who may see an incident's coordinates (`incident_access(...).exact_location`) get
 its point. Everyone else gets the centroid of one of its regions: anonymous visitors the
@@ -17,14 +18,14 @@ from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
-from ..extensions import db
-from ..filters import IncidentFilter
-from ..grouping import sums_by
-from ..models import Incident, Region
-from ..regions.names import name_key
-from ..regions.service import region_centroid
-from ..regions.spatial import cache, fingerprints
-from ..security import exact_location_clause, role_of
+from .extensions import db
+from .filters import IncidentFilter
+from .grouping import sums_by
+from .models import Incident, Region
+from .regions.names import name_key
+from .regions.service import region_centroid
+from .regions.spatial import cache, fingerprints
+from .security import exact_location_clause, role_of
 
 COARSER = ("admin3", "admin2", "admin1")  # the fallback order, finest first
 # The public_location values under which an incident may be counted in a region of a level.

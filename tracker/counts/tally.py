@@ -21,7 +21,6 @@ from ..grouping import sums_by
 from ..models import Incident
 from .sections import SectionSpec
 
-
 # One table object for every report: SQLAlchemy's statement cache keys on it, so the
 # report's statements are compiled once per process rather than once per report.
 SCOPE = sa.Table(

@@ -16,8 +16,8 @@ from flask_babel import gettext as _
 
 from ..errors import ServiceError
 from ..extensions import db
-from ..filters import IncidentFilter, filter_conditions
 from ..facts import GENDER_BITS, PERPETRATOR_BITS, VICTIM_GROUP_BITS, VIOLATION_BITS, decode
+from ..filters import IncidentFilter, filter_conditions
 from ..models import Incident, Victim
 from ..security import incident_access, visible_incidents_clause
 from ..taxonomy import DEFENDER_GROUPS, REPORTABLE_STATUSES

@@ -37,7 +37,7 @@ def upload():
     form = UploadForm()
     if form.validate_on_submit():
         job = jobs.start_check(form.file.data, form.format.data, current_user)
-        return redirect(url_for("imports.job", job_id=job.id))
+        return redirect(url_for("exchange.imports.job", job_id=job.id))
     return render_template(
         "exchange/upload.html", form=form, jobs=jobs.recent_jobs(current_user), pending=duplicates.pending_count()
     ), 400 if form.errors else 200
@@ -85,7 +85,7 @@ def confirm(job_id: int):
             jobs.start_import(job, skip_invalid=with_errors)
         except ServiceError as exc:
             flash(str(exc), "error")
-    return redirect(url_for("imports.job", job_id=job.id))
+    return redirect(url_for("exchange.imports.job", job_id=job.id))
 
 
 @bp.get("/duplicates")
@@ -116,4 +116,4 @@ def decide(pair_id: int):
         )
     except ServiceError as exc:
         flash(str(exc), "error")
-    return redirect(url_for("imports.duplicate_pairs"))
+    return redirect(url_for("exchange.imports.duplicate_pairs"))

@@ -1,7 +1,7 @@
 """Choropleth images: incident counts per region drawn on the imported boundaries as a PNG or
 SVG file with a title, the period, a legend and a source line, so the image still says what it
-shows once it is pasted into a report. The map page's download and the reports' region chart
-both draw with `choropleth_image`.
+shows once it is pasted into a report. The map page's download (tracker/maps/choropleth.py) and
+the reports' region chart both draw with `choropleth_image`.
 
 geopandas and matplotlib are imported inside the functions (matplotlib with the Agg backend),
 so the web app pays for them only when an image is asked for.
@@ -19,15 +19,14 @@ from io import BytesIO
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
-from ..filters import IncidentFilter
 from ..i18n import term_label
-from ..regions.names import name_key
-from ..regions.service import outlines_geojson
-from ..regions.spatial import fingerprints
 from ..taxonomy import STATUSES
-from ..timeutil import utcnow
-from .choropleth import OUTLINE_TOLERANCE, region_features
+from .names import name_key
+from .service import outlines_geojson
+from .spatial import fingerprints
 
+# Simplification of the outlines drawn, in degrees, per level (finer for provinces).
+OUTLINE_TOLERANCE = {"admin1": 0.01, "admin2": 0.005}
 IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 # Light to dark, as the map page fills its regions (static/js/map.js), so both look alike.
 COLOURS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
@@ -174,14 +173,3 @@ def save_figure(fig, fmt: str) -> bytes:
     with matplotlib.rc_context({"svg.fonttype": "none"}):
         fig.savefig(out, format=fmt)
     return out.getvalue()
-
-
-def region_map_image(filters: IncidentFilter, user, level: str, public: bool, fmt: str = "png") -> bytes | None:
-    """The map page's choropleth as an image file: the counts `region_features` gives this
-    reader (so the public's generalisation holds), titled with the level and the filters' period."""
-    data = region_features(filters, user, level, public)
-    counts = {f["properties"]["name"]: f["properties"]["count"] for f in data["features"]}
-    title = _("Incidents by department") if level == "admin1" else _("Incidents by province")
-    statuses = ("published",) if public else filters.status
-    text = MapText(title, period_text(filters.date_from, filters.date_to), source_text(statuses, utcnow()))
-    return choropleth_image(counts, level, text, fmt)
