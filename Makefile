@@ -2,6 +2,7 @@
 #
 #   make run                         set everything up, then serve on http://127.0.0.1:5000
 #   make test [PYTEST_ARGS="-k map"] run the tests (SQLite and PostgreSQL; see tests/conftest.py)
+#   make lint                        ruff (lint and format check) and mypy; `make format` fixes the format
 #   make migration MSG="add tags"    autogenerate the next Alembic revision from tracker/models
 #   make initial-migration           rewrite migrations/versions/0001_initial_schema.py from the
 #                                    models (only while no database worth keeping exists)
@@ -30,17 +31,17 @@ VENDOR_STAMP := static/vendor/.installed
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help venv vendor translations run test bench migration initial-migration clean distclean
+.PHONY: help venv vendor translations run test lint format bench migration initial-migration clean distclean
 
 help:
-	@sed -n '2,12s/^# \{0,1\}//p' Makefile
+	@sed -n '2,13s/^# \{0,1\}//p' Makefile
 
 # --- Python ------------------------------------------------------------------------------
 venv: $(VENV_STAMP)
 
 $(VENV_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,lint]'
 	@touch $@
 
 # --- Browser libraries (npm registry -> node_modules/ -> static/vendor/) -----------------
@@ -68,6 +69,15 @@ run: venv vendor translations
 
 test: venv vendor translations
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: venv
+	$(BIN)/ruff check --fix-only -q .
+	$(BIN)/ruff format .
 
 bench: venv vendor translations
 	$(BIN)/python bench/exchange.py $(BENCH_ARGS)
