@@ -1,4 +1,4 @@
-"""Data in and out at scale (issue 6), on SQLite and PostgreSQL: the import of --import-rows
+"""Data in and out at scale, on SQLite and PostgreSQL: the import of --import-rows
 demo incidents, its rows/s and peak memory growth, beside a naive import that adds and commits
 one ORM incident per row (on the first --naive-rows rows); the export of --rows demo incidents
 to CSV and GeoJSON, its time and its peak memory growth; and API pages of 100 incidents, first
@@ -41,9 +41,9 @@ from tracker.api.service import Cursor
 from tracker.auth.service import find_user
 from tracker.auth.tokens import issue_token
 from tracker.exchange.cli import ProgressLine
-from tracker.exchange.csv_format import parse_row
 from tracker.exchange.demo import write_demo_csv
 from tracker.exchange.exporter import Export
+from tracker.exchange.formats.csv_format import parse_row
 from tracker.exchange.importer import import_csv
 from tracker.extensions import db
 from tracker.filters import IncidentFilter, filtered_incidents, parse_filters
@@ -101,7 +101,7 @@ def import_measurements(kind: str, workdir: Path, path: Path, rows: int, naive_r
     `rows` rows, the naive one on its first `naive_rows`."""
     measured = [
         (label, *_in_fresh_process(_import, kind, workdir, label, path, count))
-        for label, count in zip(IMPORTERS, (rows, naive_rows))
+        for label, count in zip(IMPORTERS, (rows, naive_rows), strict=True)
     ]
     naive_rate = measured[-1][1] / measured[-1][2]
     return [
@@ -199,8 +199,8 @@ def api_measurements(kind: str, url: str, workdir: Path) -> list[list]:
                         caller,
                         label,
                         depth,
-                        _median_ms(lambda: _get_ok(client, path, headers)),
-                        _median_ms(lambda: db.session.scalars(offset_page).all()),
+                        _median_ms(lambda path=path, headers=headers: _get_ok(client, path, headers)),
+                        _median_ms(lambda offset_page=offset_page: db.session.scalars(offset_page).all()),
                     ]
                 )
         return table
@@ -224,7 +224,7 @@ def _get_ok(client, path: str, headers: dict) -> None:
 def _median_ms(work) -> float:
     work()  # warm-up
     samples = []
-    for _ in range(API_REPEAT):
+    for _repeat in range(API_REPEAT):
         started = time.perf_counter()
         work()
         samples.append((time.perf_counter() - started) * 1000)
@@ -257,7 +257,7 @@ def main() -> None:
             print(f"{kind}: loading {args.rows:,} demo incidents")
             with loaded_app(kind, workdir, csv_path) as app:
                 url = app.config["SQLALCHEMY_DATABASE_URI"]
-                for table, (title, _headers, measure) in zip(tables, MEASUREMENTS):
+                for table, (title, _headers, measure) in zip(tables, MEASUREMENTS, strict=True):
                     print(f"{kind}: {title.lower()}")
                     table += measure(kind, url, workdir)
     print(
@@ -265,7 +265,7 @@ def main() -> None:
         f"{naive_rows:,}), each in a fresh process"
     )
     print_table(IMPORT_HEADERS, imports)
-    for table, (title, headers, _measure) in zip(tables, MEASUREMENTS):
+    for table, (title, headers, _measure) in zip(tables, MEASUREMENTS, strict=True):
         print(f"\n{title} ({args.rows:,} demo incidents)")
         print_table(headers, table)
 

@@ -40,7 +40,7 @@ def page_times(app) -> dict[str, float]:
     for label, url in PAGES.items():
         assert client.get(url).status_code == 200, url
         samples = []
-        for _ in range(REPEAT):
+        for _repeat in range(REPEAT):
             started = time.perf_counter()
             client.get(url)
             samples.append((time.perf_counter() - started) * 1000)

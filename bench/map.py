@@ -6,7 +6,7 @@ SQLite and PostgreSQL, next to a naive folium map with one Marker per incident.
 The demo incidents are loaded with the set-based importer; pages and data are requested
 through the Flask test client, by a logged-in reviewer (who sees every incident, exactly)
 and anonymously (published public incidents, generalised). Each time is the median of 5
-requests after one warm-up request. Goals (issue 5): page + first data ≤ 1 s and ≤ 2 MB at
+requests after one warm-up request. Goals (bench/README.md, "Goals"): page + first data ≤ 1 s and ≤ 2 MB at
 100k, ≤ 2 s at 1M; ours at 100k faster and smaller than the naive map at 10k.
 
 Unless --no-browser: the same app served on 127.0.0.1 by werkzeug (threaded), and headless
@@ -70,7 +70,7 @@ def timed(client, url: str) -> tuple[float, int]:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     samples = []
-    for _ in range(REPEAT):
+    for _repeat in range(REPEAT):
         started = time.perf_counter()
         client.get(url)
         samples.append((time.perf_counter() - started) * 1000)

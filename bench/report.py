@@ -32,7 +32,7 @@ PERIODS = {"2023": (date(2023, 1, 1), date(2023, 12, 31)), "2022-2025": (date(20
 def median_ms(run, repeat: int) -> tuple[float, object]:
     result = run()
     samples = []
-    for _ in range(repeat):
+    for _repeat in range(repeat):
         started = time.perf_counter()
         run()
         samples.append((time.perf_counter() - started) * 1000)
@@ -100,8 +100,10 @@ def measure(kind: str, workdir: Path, csv_path: Path, repeat: int) -> list[list]
         reviewer = db.session.scalar(sa.select(User).where(User.email == REVIEWER))
         rows = []
         for label, (start, end) in PERIODS.items():
-            sql_ms, report = median_ms(lambda: build_report(start, end, IncidentFilter(), reviewer), repeat)
-            pandas_ms, figures = median_ms(lambda: pandas_report(start, end), repeat)
+            sql_ms, report = median_ms(
+                lambda start=start, end=end: build_report(start, end, IncidentFilter(), reviewer), repeat
+            )
+            pandas_ms, figures = median_ms(lambda start=start, end=end: pandas_report(start, end), repeat)
             assert figures == sql_figures(report), "the baseline and the report disagree"
             rows.append([kind, label, report.incidents, sql_ms, pandas_ms, pandas_ms / sql_ms])
         return rows

@@ -46,7 +46,7 @@ def install() -> int:
             targets = [VENDOR / destination / p.name for p in sources]
         else:
             sources, targets = [NODE_MODULES / source], [VENDOR / destination]
-        for src, dst in zip(sources, targets):
+        for src, dst in zip(sources, targets, strict=True):
             if not src.is_file():
                 print(f"missing node_modules/{source}: is package-lock.json up to date?", file=sys.stderr)
                 return 1

@@ -272,7 +272,7 @@ def test_stats_are_the_report_figures(client, users, tokens):
         ["verified", "published"],
     )
     assert [s["key"] for s in body["sections"]] == [s.key for s in report.sections]
-    for got, section in zip(body["sections"], report.sections):
+    for got, section in zip(body["sections"], report.sections, strict=True):
         assert got["totals"] == section.totals
         for dimension, rows in section.breakdowns.items():
             assert [(r["key"], r["count"], r["persons"]) for r in got["breakdowns"][dimension]] == [

@@ -10,10 +10,9 @@ import pytest
 from docx import Document
 from PIL import Image
 
+from tests.factories import record
 from tests.report_scenario import PERIOD, build_scenario
-from tests.support import import_departments
-from tests.test_maps import record
-from tests.test_reports import EXPECTED
+from tests.support import EXPECTED, import_departments
 from tracker.counts.service import build_report
 from tracker.filters import IncidentFilter
 from tracker.maps.choropleth import region_features
@@ -82,7 +81,7 @@ def test_the_busiest_region_gets_the_darkest_colour():
 
 def test_region_names_match_whatever_their_accents_and_case(departments):
     frame = counted_regions({"apurímac": 2, "LIMA": 3, "Lima": 1, "Atlantis": 9}, "admin1")
-    counts = dict(zip(frame["name"], frame["count"]))
+    counts = dict(zip(frame["name"], frame["count"], strict=True))
     assert len(counts) == 25 and counts["Apurimac"] == 2 and counts["Lima"] == 4
     assert sum(counts.values()) == 6  # a name no boundary has is left out
 

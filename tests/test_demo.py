@@ -32,7 +32,7 @@ def test_demo_loads_incidents_that_follow_the_seed_patterns(app, runner):
     assert "Loaded 200 demo incidents." in result.output
     assert incident_count() == 200
 
-    # seeds/001: over half of the attacks on defenders happen in Amazonian regions
+    # the Peru country report: over half of the attacks on defenders happen in Amazonian regions
     defenders = admin1_of(Incident.victims.any(Victim.group.in_(LAND_DEFENDERS)))
     assert sum(n for name, n in defenders.items() if name in AMAZONIAN) > 0.6 * defenders.total()
 

@@ -9,57 +9,11 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from tracker.exchange.csv_format import COLUMNS
+from tests.support import FULL, count, line, write
+from tracker.exchange.formats.csv_format import COLUMNS
 from tracker.exchange.importer import import_csv
 from tracker.extensions import db
 from tracker.models import AuditEntry, Event, Incident, IncidentViolation, Perpetrator, Source, Victim
-
-FULL = dict(
-    title="Amenaza a defensora ficticia",
-    description="Persona ficticia 0001 recibió amenazas.",
-    date="2024-05-10",
-    date_precision="day",
-    place="Puerto Maldonado",
-    latitude="-12.5933",
-    longitude="-69.1891",
-    geo_precision="exact",
-    country="PE",
-    admin1="Madre de Dios",
-    admin2="Tambopata",
-    admin3="Tambopata",
-    violations="threat;harassment",
-    victim_groups="environmental_defender;family_member",
-    victim_count="1;3",
-    victim_gender="female;unknown",
-    perpetrators="illegal_mining;unknown",
-    killed="",
-    injured="0",
-    detained="",
-    status="verified",
-    confidence="likely",
-    visibility="public",
-    public_location="admin1",
-    source_urls="https://noticias.example.org/1;",
-    source_kinds="media;testimony",
-    event="Ola ficticia",
-)
-
-
-def line(**cells) -> str:
-    """One CSV line with the canonical columns; cells not given are empty."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([cells.get(name, "") for name in COLUMNS])
-    return out.getvalue().removesuffix("\n")
-
-
-def write(tmp_path, *rows: str, header: str = ",".join(COLUMNS), name: str = "in.csv", encoding: str = "utf-8"):
-    path = tmp_path / name
-    path.write_bytes(("\n".join([header, *rows]) + "\n").encode(encoding))
-    return path
-
-
-def count(model=Incident) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def clear_incidents() -> None:

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 
 from tests.factories import incident_data, submit_incident
 from tests.support import import_departments
-from tracker.exchange import acled, exporter
-from tracker.exchange.csv_format import COLUMNS
-from tracker.exchange.formats import FORMATS, delimited, geojson, xlsx
+from tracker.exchange import exporter
+from tracker.exchange.formats import FORMATS, acled, delimited, geojson, xlsx
+from tracker.exchange.formats.csv_format import COLUMNS
 from tracker.extensions import db
 from tracker.filters import IncidentFilter
 from tracker.incidents.data import SourceData, VictimData
@@ -142,7 +142,7 @@ def download(client, fmt: str, query: str = "", public: bool = False) -> bytes:
 def csv_rows(data: bytes, skip: int = 0) -> list[dict]:
     lines = io.StringIO(data.decode(), newline="")
     header = next(csv.reader(lines))
-    for _ in range(skip):
+    for _skipped in range(skip):
         next(lines)
     return list(csv.DictReader(lines, fieldnames=header))
 
@@ -174,7 +174,7 @@ def test_cli_writes_every_format_readable_by_partners_tools(runner, tmp_path, pa
     sheet = openpyxl.load_workbook(files["xlsx"])["Incidents"]
     header, first, second = sheet.iter_rows(values_only=True)
     assert header == COLUMNS
-    first, second = dict(zip(COLUMNS, first)), dict(zip(COLUMNS, second))
+    first, second = dict(zip(COLUMNS, first, strict=True)), dict(zip(COLUMNS, second, strict=True))
     assert first["date"] == datetime(2024, 5, 10) and sheet["D2"].is_date
     assert (first["latitude"], first["longitude"], first["killed"], second["killed"]) == (
         SECRET_LAT,
@@ -367,7 +367,7 @@ def test_formula_cells_are_neutralised_numbers_are_not(client, auth, users, fmt)
     data = download(client, fmt)
     if fmt == "xlsx":
         sheet = openpyxl.load_workbook(io.BytesIO(data))["Incidents"]
-        cells = {name: cell for name, cell in zip(COLUMNS, next(sheet.iter_rows(min_row=2)))}
+        cells = {name: cell for name, cell in zip(COLUMNS, next(sheet.iter_rows(min_row=2)), strict=True)}
         assert {cells[name].data_type for name in ("title", "description", "place", "victim_names")} == {"s"}
         row = {name: cell.value for name, cell in cells.items()}
         assert (row["latitude"], row["longitude"]) == (-12.5, -77.25)

@@ -12,10 +12,9 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from tests.support import import_departments
-from tests.test_exchange_csv import FULL, count, line, write
-from tracker.exchange import acled
-from tracker.exchange.csv_format import COLUMNS, CsvIncident
+from tests.support import FULL, count, import_departments, line, write
+from tracker.exchange.formats import acled
+from tracker.exchange.formats.csv_format import COLUMNS, CsvIncident
 from tracker.exchange.importer import check_file, import_file
 from tracker.extensions import db
 from tracker.facts import VIOLATION_BITS
@@ -360,7 +359,12 @@ def test_a_place_name_without_coordinates_is_put_at_its_region_centroid(app, tmp
     assert (rows["by department"].latitude, rows["by department"].longitude) == tuple(cusco)
     assert (rows["by department"].geo_precision, rows["by department"].admin1) == ("region", "Cusco")
     assert (rows["by place"].admin1, rows["by place"].geo_precision) == ("Madre de Dios", "region")
-    assert rows["by place"].latitude is not None
+    madre_de_dios = db.session.execute(
+        sa.select(Region.centroid_lat, Region.centroid_lon).where(
+            Region.level == "admin1", Region.name == "Madre de Dios"
+        )
+    ).one()
+    assert (rows["by place"].latitude, rows["by place"].longitude) == tuple(madre_de_dios)
     assert (rows["nowhere known"].latitude, rows["nowhere known"].geo_precision) == (None, "region")
 
 
@@ -468,7 +472,7 @@ def test_acled_export_row_reads_back_as_the_same_incident():
         killed=3,
         description="notes",
     )
-    cells = dict(zip(acled.ACLED_COLUMNS, acled.to_acled_row(CsvIncident(data=data, ref="PE-2024-00009"))))
+    cells = dict(zip(acled.ACLED_COLUMNS, acled.to_acled_row(CsvIncident(data=data, ref="PE-2024-00009")), strict=True))
     assert (cells["event_type"], cells["sub_event_type"], cells["inter1"], cells["inter2"], cells["interaction"]) == (
         "Protests",
         "Excessive force against protesters",
@@ -495,3 +499,11 @@ def test_acled_export_row_reads_back_as_the_same_incident():
         "near",
     )
     assert [(s.kind, s.publisher) for s in back.sources] == [("media", "La República")]
+
+
+def test_a_point_with_only_a_latitude_is_reported_not_placed(app, tmp_path):
+    import_departments()
+    path = write(tmp_path, line(title="half a point", date="2024-01-01", latitude="-12.1"))
+    checked = check_file(path)
+    assert [str(p) for p in checked.errors] == ["line 2, column latitude: give both latitude and longitude, or neither"]
+    assert import_file(path).stored == 0 and count() == 0

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.test_exchange_csv import FULL, line, write
-from tracker.exchange.csv_format import COLUMNS
+from tests.support import FULL, line, write
+from tracker.exchange.formats.csv_format import COLUMNS
 from tracker.exchange.importer import import_file
 from tracker.extensions import db
 from tracker.models import AuditEntry, DuplicateCandidate, ImportJob, Incident, StatusChange
@@ -178,7 +178,7 @@ def test_uploads_older_than_a_day_are_deleted_with_their_preview(app, users, tmp
     while db.session.get(ImportJob, job.id).status == "checking" and time.monotonic() < deadline:
         time.sleep(0.05)
         db.session.expire_all()
-    assert job.summary["sample"] and jobs.upload_path(job) is not None
+    assert job.summary["sample"] and jobs.upload_path(job).name == "viejo.csv"
     stuck = ImportJob(
         token="gone",
         user_id=users["reviewer"].id,

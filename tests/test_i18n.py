@@ -2,7 +2,7 @@
 with the code.
 
 The catalogue tests fail when someone adds an English string (gettext, _(), _l(), ngettext(),
-{% trans %}) without translating it. To fix such a failure, see "Translations" in the README:
+{% trans %}) without translating it. To fix such a failure, see "Adding a translation" in CONTRIBUTING.md:
 extract, `pybabel update`, translate the new entries, compile.
 
 Fresh clones: `make test` compiles translations/*/LC_MESSAGES/messages.mo first (Makefile
@@ -29,13 +29,13 @@ from tracker.extensions import babel
 TRANSLATIONS = PROJECT_ROOT / "translations"
 PRODUCTION_DEFAULT = "es"
 SPANISH_PO = TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po"
-# The same options as the extraction command in the README.
+# The same options as the extraction command in CONTRIBUTING.md ("Adding a translation").
 EXTRACT_OPTIONS = ["-F", str(PROJECT_ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext"]
 HOW_TO_FIX = (
     "Update the catalogue: mkdir -p build && pybabel extract -F babel.cfg -k _l -k lazy_gettext "
     "-o build/messages.pot . && pybabel update -i build/messages.pot -d translations, "
     "translate the new entries in translations/es/LC_MESSAGES/messages.po, then "
-    "pybabel compile -d translations (see the README)."
+    "pybabel compile -d translations (see CONTRIBUTING.md, 'Adding a translation')."
 )
 
 
@@ -79,7 +79,7 @@ def translations_of(message) -> tuple[str, ...]:
 
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory):
-    """The messages of the current code, extracted like the README says, into a temp dir."""
+    """The messages of the current code, extracted like CONTRIBUTING.md says, into a temp dir."""
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
     status = CommandLineInterface().run(
         ["pybabel", "-q", "extract", *EXTRACT_OPTIONS, "-o", str(pot), str(PROJECT_ROOT)]

@@ -10,12 +10,11 @@ from datetime import date
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.factories import incident_data, submit_incident
+from tests.factories import incident_data, record, submit_incident
 from tests.support import SHARED_GEO
 from tracker.exchange.demo import ensure_demo_boundaries
 from tracker.filters import count_incidents, parse_filters
 from tracker.incidents.data import SourceData, VictimData
-from tracker.incidents.service import change_status
 from tracker.location_privacy import public_filters
 from tracker.maps import service
 from tracker.maps.choropleth import region_features
@@ -41,17 +40,6 @@ PUBLIC_POINT = (-12.1, -77.0)
 @pytest.fixture
 def boundaries(app):
     assert set(ensure_demo_boundaries(SHARED_GEO)) == {"admin1", "admin2", "admin3"}
-
-
-REVIEW_STEPS = ("verified", "published")
-
-
-def record(users, status="published", **overrides):
-    """An incident recorded by the monitor and taken by the reviewer up to `status`."""
-    incident = submit_incident(incident_data(**overrides), users["monitor"])
-    for step in REVIEW_STEPS[: REVIEW_STEPS.index(status) + 1]:
-        change_status(incident, step, users["reviewer"], "ok")
-    return incident
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from werkzeug.datastructures import MultiDict
 
 from tests.report_scenario import PERIOD, build_scenario
-from tests.test_reports import EXPECTED
+from tests.support import EXPECTED, HEADINGS
 from tracker.counts.service import build_report
 from tracker.exchange.exporter import Export
 from tracker.extensions import db
@@ -21,14 +21,6 @@ from tracker.filters import IncidentFilter, parse_filters
 from tracker.models import AuditEntry
 from tracker.reports.exports import export_report
 from tracker.reports.scores import civicus_score
-
-HEADINGS = [
-    "Principle 1: Respect and protection of fundamental freedoms",
-    "1.1 Freedom of association",
-    "1.2 Freedom of peaceful assembly",
-    "1.3 Freedom of expression",
-    "Protection of human rights defenders",
-]
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ def test_only_authors_and_staff_open_reports(client, auth, role, code):
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, app):
-    assert client.get("/reports/").status_code in (302, 401)
+    response = client.get("/reports/")
+    assert (response.status_code, response.location) == (302, "/auth/login?next=/reports/")
 
 
 def test_every_number_on_the_page_lists_the_same_number_of_incidents(client, auth, scenario):

@@ -45,7 +45,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         LANGUAGES=("es", "en"),
         INCIDENTS_PER_PAGE=25,
         REF_PREFIX="PE",
-        PASSWORD_HASH_PROFILE="RFC_9106_LOW_MEMORY",
+        PASSWORD_HASH_PROFILE="RFC_9106_LOW_MEMORY",  # noqa: S106 - the name of argon2 parameters, not a password
     )
     app.config.from_pyfile("config.py", silent=True)
     env = os.environ

@@ -1,6 +1,8 @@
 """Flask extensions, created without an app and bound in `create_app` (microblog style),
 so blueprints and models import them without circular imports."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -24,6 +26,18 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of the models. `db.Model` is made at run time (Base with Flask-SQLAlchemy's
+# Model mixin), so a type checker cannot take it as a base class: it is told what it is.
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(_FlaskModel, Base):
+        __abstract__ = True
+
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

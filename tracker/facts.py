@@ -1,5 +1,5 @@
 """What a report counts about an incident, summarised from its child rows and stored on the
-incident itself (DESIGN.md §3 counting rules, precomputed).
+incident itself (docs/architecture.md, "Counting rules", precomputed).
 
 Which violation codes, victim groups, genders and perpetrator types an incident has are kept
 as bit sets (one bit per taxonomy code), and its victims as sums. A report then takes every
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import sqlalchemy as sa
 
@@ -84,7 +84,7 @@ def facts_of(
     codes: Iterable[str], victims: Iterable[VictimLike], perpetrator_types: Iterable[str], sources: int
 ) -> dict[str, int]:
     """The stored summary of an incident with these violation codes, victims and perpetrators.
-    "Women defenders" and "indigenous defenders" count defender victims only (DESIGN.md §3);
+    "Women defenders" and "indigenous defenders" count defender victims only (docs/architecture.md, "Counting rules");
     a victim of group `indigenous_leader` is an indigenous defender whatever the flag says."""
     victims = list(victims)
     defenders = [v for v in victims if is_defender(v)]
@@ -104,7 +104,7 @@ def facts_of(
 
 def in_section(incident_table, codes: Iterable[str], defenders_only: bool) -> sa.ColumnElement[bool]:
     """An incident counts in a section if it has one of the section's codes; the protection
-    section also needs a victim of a defender group (DESIGN.md §3)."""
+    section also needs a victim of a defender group (docs/architecture.md, "Counting rules")."""
     cond = VIOLATION_BITS.has_any(incident_table.violation_bits, codes)
     if defenders_only:
         cond = sa.and_(cond, VICTIM_GROUP_BITS.has_any(incident_table.victim_group_bits, DEFENDER_GROUPS))
@@ -122,7 +122,7 @@ def refresh_facts(connection: sa.Connection, where: sa.ColumnElement[bool] | Non
     ids = connection.scalars(
         sa.select(Incident.id).where(*([where] if where is not None else [])).order_by(Incident.id)
     ).all()
-    table = Incident.__table__
+    table = cast(sa.Table, Incident.__table__)  # typed as any FromClause; a model's is a Table
     for start in range(0, len(ids), REFRESH_BATCH):
         batch = ids[start : start + REFRESH_BATCH]
         codes = _by_incident(
@@ -183,7 +183,7 @@ def decode(bitset: BitSet, counts: dict[int, list[int]]) -> dict[str, int]:
     """Incidents per code, from incident counts per stored bit-set value (a GROUP BY of the
     column: a few hundred distinct values, however many incidents); value → [count, …]."""
     result: dict[str, int] = {}
-    for value, (n, *_) in counts.items():
+    for value, (n, *_rest) in counts.items():
         while value:
             low = value & -value
             code = bitset.codes[low.bit_length() - 1]

@@ -1,5 +1,5 @@
 """The one filter builder behind every listing of incidents: the list, and later the map,
-reports, exports and the API. Parameter names are those of DESIGN.md §4.
+reports, exports and the API. Parameter names: docs/api.md, "Filters".
 
 `parse_filters` turns URL parameters into an `IncidentFilter` and reports values it cannot
 use (so a mistyped link says what is wrong instead of silently showing everything);
@@ -8,6 +8,7 @@ use (so a mistyped link says what is wrong instead of silently showing everythin
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field, fields
 from datetime import date
 
@@ -67,7 +68,7 @@ class IncidentFilter:
 
 
 # parameter name -> the codes it accepts (None: any non-empty text, e.g. region names)
-_LIST_PARAMS: dict[str, object] = {
+_LIST_PARAMS: dict[str, Container[str] | None] = {
     "section": SECTION_BY_KEY,
     "violation": VIOLATIONS,
     "victim_group": VICTIM_GROUPS,
@@ -132,8 +133,8 @@ def _with_child(model, *conditions) -> sa.ColumnElement[bool]:
     """Incidents with a child row (violation, victim, perpetrator) meeting `conditions`.
 
     Written as `id IN (SELECT incident_id …)` rather than a correlated EXISTS: SQLite then
-    reads the child index once instead of probing it per incident (10× faster at 100k
-    incidents in bench measurements); PostgreSQL plans both as the same semi-join."""
+    reads the child index once instead of probing it per incident (much faster: bench/README.md);
+    PostgreSQL plans both as the same semi-join."""
     return Incident.id.in_(sa.select(model.incident_id).where(*conditions))
 
 
@@ -177,7 +178,7 @@ def filter_conditions(f: IncidentFilter) -> list[sa.ColumnElement[bool]]:
 
 
 def section_condition(key: str) -> sa.ColumnElement[bool]:
-    """Incidents counted in a report section (DESIGN.md §3), from the stored facts."""
+    """Incidents counted in a report section (docs/architecture.md, "Counting rules"), from the stored facts."""
     return in_section(Incident, section_codes(key), defenders_only=key == "protection")
 
 

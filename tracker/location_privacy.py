@@ -56,6 +56,12 @@ def region_shown_clause(user, level: str) -> sa.ColumnElement[bool]:
     return Incident.public_location.in_(_SHOWN_IN[level])
 
 
+# (lat, lon, level, name, admin1, admin2) of the region whose centroid stands for an incident
+Spot = tuple[float, float, str, str, str, str]
+# a `region_placer`: (public_location, (admin1, admin2, admin3)) → the incident's Spot, or None
+RegionPlacer = Callable[[str, tuple[str, str, str]], Spot | None]
+
+
 @dataclass
 class Place:
     """Incidents merged at a region's centroid."""
@@ -87,7 +93,7 @@ def generalised_places(conditions: Sequence[sa.ColumnElement[bool]], user) -> li
     return list(merged.values())
 
 
-def region_placer(user) -> Callable[[str, tuple[str, str, str]], tuple | None]:
+def region_placer(user) -> RegionPlacer:
     """Where an incident this reader may not see exactly is drawn, given its public_location
     and (admin1, admin2, admin3): (lat, lon, level, name, admin1, admin2), or None. Shared by
     the map and the exports (one incident at a time), each distinct answer worked out once."""
@@ -95,7 +101,7 @@ def region_placer(user) -> Callable[[str, tuple[str, str, str]], tuple | None]:
     anonymous = role_of(user) is None
 
     @functools.lru_cache(maxsize=None)  # bounded by the distinct region names, not incidents
-    def place_of(public_location: str, names: tuple[str, str, str]):
+    def place_of(public_location: str, names: tuple[str, str, str]) -> Spot | None:
         return _resolve(lookup, public_location if anonymous else "admin3", names)
 
     return place_of
@@ -111,7 +117,9 @@ class ShownRegion:
     names: tuple[str, str, str]  # (admin1, admin2, admin3), as far as the reader may see them
 
 
-def shown_region(place_of: Callable, public_location: str, names: tuple[str, str, str], public: bool) -> ShownRegion:
+def shown_region(
+    place_of: RegionPlacer, public_location: str, names: tuple[str, str, str], public: bool
+) -> ShownRegion:
     """The region `place_of` (a `region_placer`) puts an incident in. The public gets no finer
     region name than that region's, and none at all where the map does not show it; a
     signed-in reader gets every name, as the incident page shows them."""
@@ -122,7 +130,9 @@ def shown_region(place_of: Callable, public_location: str, names: tuple[str, str
     return ShownRegion(lat, lon, level, (admin1, admin2, name if level == "admin3" else "") if public else names)
 
 
-def _resolve(lookup: dict, public_location: str, names: tuple[str, str, str]):
+def _resolve(
+    lookup: dict[tuple[str, str], list[tuple[float, float]]], public_location: str, names: tuple[str, str, str]
+) -> Spot | None:
     """(lat, lon, level, name, admin1, admin2) of the region standing for an incident."""
     start = "admin3" if public_location == "exact" else public_location
     if start not in COARSER:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from flask import request, url_for
 from .taxonomy import REPORTABLE_STATUSES
 
 if TYPE_CHECKING:
-    from .models import Incident, User
+    from .models import User
 
 _hasher = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 
@@ -90,7 +90,20 @@ def visible_incidents_clause(user) -> sa.ColumnElement[bool]:
     return sa.and_(Incident.status == "published", Incident.visibility == "public")
 
 
-def is_owner(user, incident: Incident) -> bool:
+class AccessedIncident(Protocol):
+    """What the access rules read of an incident: an `Incident`, or a row of these columns."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def visibility(self) -> str: ...
+    @property
+    def public_location(self) -> str: ...
+    @property
+    def created_by_id(self) -> int | None: ...
+
+
+def is_owner(user, incident: AccessedIncident) -> bool:
     return is_authenticated(user) and incident.created_by_id == user.id
 
 
@@ -105,7 +118,7 @@ class IncidentAccess:
     history: bool
 
 
-def incident_access(user, incident: Incident) -> IncidentAccess:
+def incident_access(user, incident: AccessedIncident) -> IncidentAccess:
     role = role_of(user)
     staff = role in STAFF_ROLES
     owner = role == "monitor" and is_owner(user, incident)
@@ -149,7 +162,7 @@ def exact_location_clause(user) -> sa.ColumnElement[bool]:
     return public
 
 
-def user_may_open(user: User | None, incident: Incident) -> bool:
+def user_may_open(user: User | None, incident: AccessedIncident) -> bool:
     """The same rule as `visible_incidents_clause`, for an incident already loaded."""
     role = role_of(user)
     cited = incident.status in REPORTABLE_STATUSES

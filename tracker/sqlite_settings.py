@@ -41,8 +41,8 @@ def refresh_statistics(session) -> None:
 def unmapped(session) -> Iterator[None]:
     """Reads through the page cache instead of the memory map while inside. For work that
     reads the whole file once, such as a full export: every mapped page it touches stays
-    resident in this process until the map goes, so a million-incident export would hold a
-    gigabyte of the file in its resident size, where read() keeps 32 MB of it."""
+    resident in this process until the map goes, so a full export would hold the whole
+    file in its resident size, where read() keeps only the page cache (figures: bench/README.md)."""
     if session.get_bind().dialect.name != "sqlite":
         yield
         return

@@ -1,4 +1,4 @@
-"""The codes of DESIGN.md §3 in one place: violations by report section, victim groups,
+"""The codes in one place (docs/architecture.md, "Taxonomy"): violations by report section, victim groups,
 perpetrator types and the small enumerations of the incident model.
 
 Codes are stable identifiers stored in the database and in CSV files; labels are
@@ -244,7 +244,7 @@ ROLES = _terms(
     ("viewer", "Viewer (partner)", "Lector/a (aliado)"),
 )
 
-# The statuses a report may cite by default (DESIGN.md §2).
+# The statuses a report may cite by default (docs/architecture.md, "Counting rules").
 REPORTABLE_STATUSES = ("verified", "published")
 
 

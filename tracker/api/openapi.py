@@ -66,7 +66,7 @@ def _query(name: str, schema: dict, description: str, required: bool = False) ->
 
 
 def _filter_parameters(period_required: bool) -> list[dict]:
-    """The incident list's filters (DESIGN.md §4): repeat a parameter for alternatives."""
+    """The incident list's filters (docs/api.md, "Filters"): repeat a parameter for alternatives."""
     return [
         _query("from", DAY, "First day of the period (incident date).", period_required),
         _query("to", DAY, "Last day of the period.", period_required),

@@ -1,6 +1,6 @@
 """Incidents and reports as JSON-ready dicts, cut to what the caller may see.
 
-Restricted fields (DESIGN.md §2) follow `security.incident_access`, as the incident page
+Restricted fields (docs/architecture.md, "Privacy") follow `security.incident_access`, as the incident page
 does: victim names and organisations, perpetrators' names and confidential sources only with
 `identities`; the place and coordinates only with `exact_location`. Otherwise the location
 is the region that stands for the incident on the map (`location_privacy.region_placer`):
@@ -11,15 +11,14 @@ Field names are those of tracker/api/openapi.py, which a test checks against the
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 
 from ..counts.model import Killing, Report, Row, SectionReport
-from ..location_privacy import shown_region
+from ..location_privacy import RegionPlacer, shown_region
 from ..security import incident_access, role_of
 from .service import IncidentRecord
 
-Placer = Callable[[str, tuple[str, str, str]], tuple | None]
+Placer = RegionPlacer
 
 
 def _day(value: date | None) -> str | None:

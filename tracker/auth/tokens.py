@@ -23,7 +23,7 @@ from ..models import ApiToken, User
 from ..security import can_manage_users
 from ..timeutil import utcnow
 
-TOKEN_PREFIX = "trk_"  # tells a tracker token apart from other secrets (e.g. to secret scanners)
+TOKEN_PREFIX = "trk_"  # noqa: S105 - not a secret: tells a tracker token apart from other secrets (e.g. to scanners)
 SHOWN_CHARACTERS = 8  # of the random part, kept to tell a user's tokens apart
 NAME_LENGTH = 80
 # `last_used_at` is written at most this often, so reading the API is not a write per request.

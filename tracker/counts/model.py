@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any
 
 from ..filters import IncidentFilter
 from ..taxonomy import DEFENDER_GROUPS
@@ -92,18 +93,21 @@ def link_args(f: IncidentFilter, spec: SectionSpec, dimension: str | None, key: 
     """The rules behind `Report.list_args`. Within one list parameter values are
     alternatives, so a breakdown key can replace the user's own values for that parameter
     only when it is one of them."""
+    narrowed: IncidentFilter | None = f
     if dimension == "month":
-        start, end = month_bounds(key, (f.date_from, f.date_to))
-        f = replace(f, date_from=start, date_to=end)
+        # a report's filters always hold its period; without one, the whole month
+        start, end = month_bounds(key, (f.date_from or date.min, f.date_to or date.max))
+        narrowed = replace(f, date_from=start, date_to=end)
     elif dimension == "gender":
         if f.victim_group:  # the gender filter would then apply to the chosen groups only
             return None
         groups = sorted(DEFENDER_GROUPS) if spec.defenders_only else []
-        f = _narrowed(replace(f, victim_group=groups), "gender", key)
+        narrowed = _narrowed(replace(f, victim_group=groups), "gender", key)
     elif dimension is not None:
-        f = _narrowed(f, dimension, key)
-    if f is None:
+        narrowed = _narrowed(f, dimension, key)
+    if narrowed is None:
         return None
+    f = narrowed
     if spec.listed:
         return replace(f, section=[spec.key]).to_args()
     if dimension == "violation":
@@ -117,7 +121,8 @@ def _narrowed(f: IncidentFilter, param: str, key: str) -> IncidentFilter | None:
     chosen = getattr(f, param)
     if not key or (chosen and key not in chosen):
         return None
-    return replace(f, **{param: [key]})
+    values: dict[str, Any] = {param: [key]}  # `param` names one of the filter's lists
+    return replace(f, **values)
 
 
 def change(now: int, before: int | None) -> tuple[int, float | None] | None:

@@ -1,5 +1,6 @@
-"""The sections a report counts: the four of DESIGN.md §3 (from the taxonomy) and two
-optional ones built from codes that fit seeds/001's principles 2.3 and 6."""
+"""The sections a report counts: the four of the taxonomy (docs/architecture.md, "Taxonomy") and
+two optional ones built from codes that fit the country report's principles 2.3 (protection from
+interference) and 6 (digital environment)."""
 
 from __future__ import annotations
 

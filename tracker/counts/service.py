@@ -1,5 +1,5 @@
 """Building a report: the shared filter builder selects the incidents (so the report and the
-incident list always agree, DESIGN.md §3), and each figure is a GROUP BY over them.
+incident list always agree, docs/architecture.md, "Counting rules"), and each figure is a GROUP BY over them.
 
 No loop runs over incident rows; Python only adds up grouped rows (a few hundred at most).
 """
@@ -78,7 +78,7 @@ def build_report(
         report.previous = build_report(
             *previous_period(period_from, period_to), filters, user, statuses, optional_sections=optional_sections
         )
-        _attach_previous(report)
+        _attach_previous(report, report.previous)
     return report
 
 
@@ -133,7 +133,7 @@ def _sections(tally: Tally, user) -> tuple[list[SectionReport], tuple[int, int]]
     sections = []
     for i, spec in enumerate(tally.specs):
         n, indigenous, *sums = _sum_by(regions[i], lambda key: ()).get((), [0] * (3 + len(TOTALS)))
-        f = dict(zip(TOTALS, sums))
+        f = dict(zip(TOTALS, sums, strict=False))  # sums end with the source count, not a total
         by = {
             dimension: decode(BREAKDOWN_BITS[dimension][1], _sum_by(counts[i], itemgetter(j)))
             for dimensions, counts in ((ACTS, acts), (PEOPLE, people))
@@ -175,7 +175,7 @@ def _sum_by(groups: dict[tuple, list[int]], key) -> dict:
     result: dict = {}
     for group, values in groups.items():
         k = key(group)
-        result[k] = [a + b for a, b in zip(result[k], values)] if k in result else list(values)
+        result[k] = [a + b for a, b in zip(result[k], values, strict=True)] if k in result else list(values)
     return result
 
 
@@ -198,7 +198,7 @@ def _persons(people: dict[tuple, list[int]], joined: dict[tuple[str, str], list[
     gender (about half) need no victim row: all their victims are that pair. The victims rows
     (`joined`) are read for the rest only."""
     result = defaultdict(int, {pair: n for pair, (_, n) in joined.items()})
-    for (groups, genders, _, one_pair), (_, n) in people.items():
+    for (groups, genders, _defender_genders, one_pair), (_incidents, n) in people.items():
         if one_pair and groups and genders:
             result[VICTIM_GROUP_BITS.only(groups), GENDER_BITS.only(genders)] += n
     return result
@@ -206,8 +206,8 @@ def _persons(people: dict[tuple, list[int]], joined: dict[tuple[str, str], list[
 
 def _add_persons(section: SectionReport, persons: dict[tuple[str, str], int]) -> None:
     """Victims (persons, not incidents) on the victim group and gender rows; in the protection
-    section defender victims only, as its counts (DESIGN.md §3)."""
-    by = {"victim_group": defaultdict(int), "gender": defaultdict(int)}
+    section defender victims only, as its counts (docs/architecture.md, "Counting rules")."""
+    by: dict[str, defaultdict[str, int]] = {"victim_group": defaultdict(int), "gender": defaultdict(int)}
     for (group, gender), n in persons.items():
         if section.spec.defenders_only and group not in DEFENDER_GROUPS:
             continue
@@ -270,10 +270,11 @@ def _killings(ids: sa.Select, user) -> list[Killing]:
     return killings
 
 
-def _attach_previous(report: Report) -> None:
-    """Put the previous period's figures next to this period's."""
+def _attach_previous(report: Report, previous: Report) -> None:
+    """Put the previous period's figures (`previous`, the report of the period before) next to
+    this period's."""
     for section in report.sections:
-        before = report.previous.section(section.key)
+        before = previous.section(section.key)
         section.previous_totals = before.totals
         for dimension, rows in section.breakdowns.items():
             if dimension == "month":

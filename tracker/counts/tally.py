@@ -12,6 +12,7 @@ section is exact.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -61,8 +62,11 @@ class Tally:
         self.table.create(connection)
         month = sa.extract("year", Incident.date) * 100 + sa.extract("month", Incident.date)
         sections = sum(
-            sa.case((in_section(Incident, spec.codes, spec.defenders_only), 1 << i), else_=0)
-            for i, spec in enumerate(self.specs)
+            (
+                sa.case((in_section(Incident, spec.codes, spec.defenders_only), 1 << i), else_=0)
+                for i, spec in enumerate(self.specs)
+            ),
+            sa.literal(0),  # the same SQL as sum's own start (a bound 0), typed as an expression
         )
         select = sa.select(
             Incident.id,
@@ -77,9 +81,9 @@ class Tally:
         ).where(*self.conds)
         connection.execute(self.table.insert().from_select(list(self.table.c.keys()), select))
         if connection.dialect.name == "postgresql":
-            # Statistics on the copy (a small sample: 20 ms at a million incidents), or the planner
-            # takes it for a few rows and sorts the victims join on disk to group it instead of
-            # hashing: twice the time.
+            # Statistics on the copy (a small sample, cheap at any size), or the planner takes it
+            # for a few rows and sorts the victims join on disk to group it instead of hashing
+            # (figures: bench/README.md).
             connection.exec_driver_sql("SET LOCAL default_statistics_target = 10")
             connection.exec_driver_sql(f"ANALYZE {self.table.name} (sections)")
         return self
@@ -92,7 +96,7 @@ class Tally:
 
     def spread(
         self, keys, values=(), any_section: bool = True, join=None, where: sa.ColumnElement[bool] | None = None
-    ) -> tuple[list[dict], list[int]]:
+    ) -> tuple[list[defaultdict[Any, list[int]]], list[int]]:
         """Rows and sums of `values` per `keys` and sections (tracker/grouping.py). Returns,
         per section (in spec order), key → [rows, *sums] over the section combinations that
         include it; and [rows, *sums] over every row (with `any_section=False`, incidents in
@@ -104,14 +108,14 @@ class Tally:
             self.table if join is None else sa.join(join.__table__, self.table, self.table.c.id == join.incident_id)
         )
         conditions = [*([sections != 0] if any_section else []), *([where] if where is not None else [])]
-        result = [defaultdict(lambda: [0] * (1 + len(values))) for _ in self.specs]
+        result: list[defaultdict[Any, list[int]]] = [defaultdict(lambda: [0] * (1 + len(values))) for _ in self.specs]
         overall = [0] * (1 + len(values))
         k = len(keys)
         for row in sums_by([*keys, sections], values, conditions, source):
             key = row[0] if k == 1 else tuple(row[:k])
             sums = [int(v or 0) for v in row[k + 1 :]]
-            overall = [a + b for a, b in zip(overall, sums)]
+            overall = [a + b for a, b in zip(overall, sums, strict=True)]
             for i, per_key in enumerate(result):
                 if row[k] >> i & 1:
-                    per_key[key] = [a + b for a, b in zip(per_key[key], sums)]
+                    per_key[key] = [a + b for a, b in zip(per_key[key], sums, strict=True)]
         return result, overall

@@ -1,6 +1,6 @@
 """A realistic, clearly fictional dataset for demonstrations, tests and benchmarks.
 
-The patterns follow the seed report (seeds/001, Principle 1): environmental and land
+The patterns follow what the Peru country report describes under Principle 1: environmental and land
 defenders and indigenous leaders attacked in the Amazon by illegal mining, logging and drug
 trafficking; protests met with force in the south and in Lima, peaking December 2022 –
 March 2023; journalists threatened and sued; organisations pressed by APCI rules. Every
@@ -35,7 +35,7 @@ from ..incidents.data import IncidentData, PerpetratorData, SourceData, VictimDa
 from ..models import Incident, Region
 from ..regions import service as regions
 from ..taxonomy import PERPETRATOR_TYPES, VICTIM_GROUPS, VIOLATIONS
-from .csv_format import COLUMNS, CsvIncident, first_of_period, format_row
+from .formats.csv_format import COLUMNS, CsvIncident, first_of_period, format_row
 from .importer import ImportResult, Progress, import_csv
 
 START, END = date(2022, 1, 1), date(2025, 12, 31)

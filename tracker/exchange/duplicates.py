@@ -4,6 +4,8 @@ comment naming the original (nothing is merged field by field: the original stay
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
@@ -18,7 +20,7 @@ from ..security import can_review
 DECISIONS = {"dismiss": "dismissed", "duplicate": "merged"}
 
 
-def pending_pairs(limit: int = 100) -> list[DuplicateCandidate]:
+def pending_pairs(limit: int = 100) -> Sequence[DuplicateCandidate]:
     """The oldest undecided pairs, both incidents loaded with their violations."""
     incidents = (
         selectinload(DuplicateCandidate.incident).selectinload(Incident.violations),
@@ -34,8 +36,11 @@ def pending_pairs(limit: int = 100) -> list[DuplicateCandidate]:
 
 
 def pending_count() -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(DuplicateCandidate).where(DuplicateCandidate.status == "pending")
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(DuplicateCandidate).where(DuplicateCandidate.status == "pending")
+        )
+        or 0  # a count always has its row
     )
 
 

@@ -13,7 +13,7 @@ replaced by the region centroid the map draws them at (tracker/location_privacy.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import BinaryIO
 
@@ -24,12 +24,12 @@ from .. import audit
 from ..extensions import db
 from ..filters import IncidentFilter, filter_conditions
 from ..incidents.data import SCALAR_FIELDS, IncidentData, PerpetratorData, SourceData, VictimData
-from ..location_privacy import region_placer, shown_region
+from ..location_privacy import RegionPlacer, region_placer, shown_region
 from ..models import Event, Incident, IncidentViolation, Perpetrator, Source, Victim
 from ..security import exact_location_clause, identities_clause, visible_incidents_clause
 from ..sqlite_settings import unmapped
-from .csv_format import CsvIncident
 from .formats import FORMATS
+from .formats.csv_format import CsvIncident
 
 BATCH_SIZE = 2000
 
@@ -82,6 +82,9 @@ class Export:
 def export_rows(f: IncidentFilter, reader=SYSTEM) -> Iterator[CsvIncident]:
     """The incidents matching `f` that `reader` may list, by date then reference, with
     what the reader may not see of each left out."""
+    visible: sa.ColumnElement[bool]
+    identities: sa.ColumnElement[bool]
+    exact: sa.ColumnElement[bool]
     if reader is SYSTEM:
         visible = identities = exact = sa.true()
     else:
@@ -120,7 +123,7 @@ def export_rows(f: IncidentFilter, reader=SYSTEM) -> Iterator[CsvIncident]:
                 )
                 if not r.identities:
                     data = _without_identities(data)
-                if not r.exact:
+                if not r.exact and place_of is not None:  # None for SYSTEM, which sees every point
                     data = _generalised(data, place_of, public=reader is None)
                 yield CsvIncident(data=data, ref=r.ref, status=r.status)
 
@@ -135,7 +138,7 @@ def _without_identities(d: IncidentData) -> IncidentData:
     )
 
 
-def _generalised(d: IncidentData, place_of: Callable, public: bool) -> IncidentData:
+def _generalised(d: IncidentData, place_of: RegionPlacer, public: bool) -> IncidentData:
     """The location as the map shows it to this reader (`location_privacy.shown_region`): no
     place name, the centroid of a region for coordinates, and for the public no finer region
     name than that one."""

@@ -33,8 +33,8 @@ from ..models import DuplicateCandidate, Event, Incident, IncidentViolation, Per
 from ..security import can_review
 from ..sqlite_settings import refresh_statistics
 from ..timeutil import utcnow
-from . import acled
-from .csv_format import CsvIncident, Problem, check_header, parse_row
+from .formats import acled
+from .formats.csv_format import CsvIncident, Problem, check_header, parse_row
 from .matching import Match, find_matches
 from .placing import Placer
 from .sources import Table, UnreadableFile, open_table
@@ -177,7 +177,7 @@ class _Parsed:
 
 def _parse(table: Table, today: date) -> Iterator[_Parsed]:
     """Each data row of the file, typed and checked."""
-    # the same warning for every row without a source: translated once (gettext costs ~25 µs)
+    # the same warning for every row without a source: translated once per file, not per row
     no_source = _("no source: a reviewer will need one to verify the incident")
     records = table.records()
     try:
@@ -195,7 +195,7 @@ def _parse(table: Table, today: date) -> Iterator[_Parsed]:
                 )
                 yield _Parsed(line, None, [Problem(line, "", message)])
                 continue
-            yield _parsed_row(dict(zip(header, cells)), line, today, table.columns, no_source)
+            yield _parsed_row(dict(zip(header, cells, strict=False)), line, today, table.columns, no_source)
     except UnreadableFile as exc:
         yield _Parsed(exc.line, None, [Problem(exc.line, "", str(exc))], fatal=True)
 
@@ -245,7 +245,7 @@ def _check(table: Table, today: date, report: Progress, result: ImportResult, sa
     plan = _Plan()
     report("checking", 0, None)
     for batch in _batched(_parse(table, today), BATCH_SIZE):
-        rows = []
+        rows: list[tuple[_Parsed, CsvIncident]] = []  # the rows that could be read
         for parsed in batch:
             if parsed.fatal:
                 result.readable = False
@@ -253,15 +253,15 @@ def _check(table: Table, today: date, report: Progress, result: ImportResult, sa
                 result.rows += 1
                 if parsed.row is not None:
                     plan.placer.place_by_name(parsed.row.data)
-                    _check_ref(parsed, plan)
-                    rows.append(parsed)
+                    _check_ref(parsed, parsed.row, plan)
+                    rows.append((parsed, parsed.row))
                 if parsed.errors:
                     plan.invalid_lines.add(parsed.line)
             result.errors += parsed.errors
             _warn(result, parsed.warnings)
-        _check_batch([p for p in rows if not p.errors], plan, result)
+        _check_batch([(p, row) for p, row in rows if not p.errors], plan, result)
         if len(result.sample) < sample:
-            result.sample += [_sample(p, plan) for p in rows[: sample - len(result.sample)]]
+            result.sample += [_sample(p, row, plan) for p, row in rows[: sample - len(result.sample)]]
         report("checking", result.rows, None)
     result.invalid = len(plan.invalid_lines)
     result.errors.sort(key=lambda p: p.line)
@@ -276,8 +276,8 @@ def _warn(result: ImportResult, warnings: list[Problem]) -> None:
     result.warnings += warnings[: max(0, WARNINGS_KEPT - len(result.warnings))]
 
 
-def _check_ref(parsed: _Parsed, plan: _Plan) -> None:
-    ref = parsed.row.ref
+def _check_ref(parsed: _Parsed, row: CsvIncident, plan: _Plan) -> None:
+    ref = row.ref
     if not ref:
         return
     if ref in plan.ref_lines:
@@ -288,13 +288,13 @@ def _check_ref(parsed: _Parsed, plan: _Plan) -> None:
         plan.ref_lines[ref] = parsed.line
 
 
-def _check_batch(valid: list[_Parsed], plan: _Plan, result: ImportResult) -> None:
+def _check_batch(valid: list[tuple[_Parsed, CsvIncident]], plan: _Plan, result: ImportResult) -> None:
     """Which valid rows update a stored incident, and which may repeat one."""
-    refs = [p.row.ref for p in valid if p.row.ref]
+    refs = [row.ref for _parsed, row in valid if row.ref]
     stored = set(db.session.scalars(sa.select(Incident.ref).where(Incident.ref.in_(refs)))) if refs else set()
     plan.stored_refs |= stored
     result.to_update += len(stored)
-    new = [(p.line, p.row) for p in valid if p.row.ref not in stored]
+    new = [(p.line, row) for p, row in valid if row.ref not in stored]
     for line, match in find_matches(new).items():
         plan.matches[line] = match
         if match.same:
@@ -329,11 +329,11 @@ def _check_batch(valid: list[_Parsed], plan: _Plan, result: ImportResult) -> Non
                     )
                 ],
             )
-    plan.events.update(p.row.data.event for p in valid if p.row.data.event)
+    plan.events.update(row.data.event for _parsed, row in valid if row.data.event)
 
 
-def _sample(parsed: _Parsed, plan: _Plan) -> SampleRow:
-    row, match = parsed.row, plan.matches.get(parsed.line)
+def _sample(parsed: _Parsed, row: CsvIncident, plan: _Plan) -> SampleRow:
+    match = plan.matches.get(parsed.line)
     action = (
         "invalid"
         if parsed.errors
@@ -364,6 +364,8 @@ def _store(table: Table, today: date, plan: _Plan, user, report: Progress, resul
                 result.skipped += 1
             elif match and match.same:
                 result.unchanged += 1
+            elif parsed.row is None:  # an unreadable row has an error: its line is invalid, so never here
+                raise RuntimeError(f"line {parsed.line} could not be read again")
             else:
                 plan.placer.place_by_name(parsed.row.data)
                 keep.append((parsed.line, parsed.row))
@@ -430,9 +432,9 @@ def _insert_children(batch: list[CsvIncident], ids: dict[str, int]) -> None:
             children[model] += [
                 {"incident_id": incident_id, "position": i, **vars(item)} for i, item in enumerate(items)
             ]
-    for model, values in children.items():
+    for table_model, values in children.items():
         if values:
-            db.session.execute(sa.insert(model), values, execution_options=BULK)
+            db.session.execute(sa.insert(table_model), values, execution_options=BULK)
 
 
 def _event_ids(names: set[str]) -> dict[str, int]:

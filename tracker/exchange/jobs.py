@@ -13,6 +13,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
@@ -70,7 +71,7 @@ def start_import(job: ImportJob, skip_invalid: bool) -> None:
     _start(job, "import")
 
 
-def recent_jobs(user: User, limit: int = 20) -> list[ImportJob]:
+def recent_jobs(user: User, limit: int = 20) -> Sequence[ImportJob]:
     return db.session.scalars(
         sa.select(ImportJob).where(ImportJob.user_id == user.id).order_by(ImportJob.id.desc()).limit(limit)
     ).all()
@@ -101,22 +102,25 @@ def _forget_file(job: ImportJob) -> None:
 def _start(job: ImportJob, action: str) -> None:
     """Run the job in a thread, in the language of the user who started it: the problems it
     finds are kept as text, and the thread has no request to take the language from."""
-    app = current_app._get_current_object()
+    # the app behind the proxy, for the thread; Flask types current_app as the app itself
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     args = (app, job.id, action, str(get_locale()))
     threading.Thread(target=_run, args=args, name=f"import-job-{job.id}", daemon=True).start()
 
 
 def _run(app: Flask, job_id: int, action: str, locale: str) -> None:
     with app.app_context(), force_locale(locale):
-        job = db.session.get(ImportJob, job_id)
+        job = _job(job_id)
         user = db.session.get(User, job.user_id) if job.user_id else None
         fmt, path = job.format or None, upload_path(job)
         try:
+            if path is None:  # deleted as stale meanwhile: the job fails as any error fails it
+                raise FileNotFoundError("the uploaded file is gone")
             if action == "check":
                 job.summary, job.status = _report(check_file(path, fmt, user, _JobProgress(job_id))), "checked"
             else:
                 result = import_file(path, fmt, user, skip_invalid=job.skip_invalid, progress=_JobProgress(job_id))
-                job = db.session.get(ImportJob, job_id)
+                job = _job(job_id)
                 job.summary = {**job.summary, "result": _outcome(result)}
                 job.status = "done" if result.valid and (job.skip_invalid or result.ok) else "failed"
                 if job.status == "done":
@@ -130,9 +134,17 @@ def _run(app: Flask, job_id: int, action: str, locale: str) -> None:
         db.session.commit()
 
 
+def _job(job_id: int) -> ImportJob:
+    """The job a thread works on: committed before the thread starts, and never deleted."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None:
+        raise LookupError(f"import job {job_id} is gone")
+    return job
+
+
 def _failed(job_id: int, message: str) -> ImportJob:
     db.session.rollback()
-    job = db.session.get(ImportJob, job_id)
+    job = _job(job_id)
     job.status = "failed"
     job.summary = {**job.summary, "failure": message or "error"}
     return job

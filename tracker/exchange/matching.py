@@ -25,7 +25,7 @@ from ..facts import VIOLATION_BITS
 from ..models import Incident
 from ..regions.names import name_key
 from ..taxonomy import VIOLATIONS
-from .csv_format import CsvIncident
+from .formats.csv_format import CsvIncident
 
 DAYS_APART = 1
 RADIUS_KM = 5.0
@@ -114,7 +114,7 @@ def _rounded(value: float | None) -> float | None:
 
 
 def _near(lat: float | None, lon: float | None, admin1: str, s: _Stored) -> bool:
-    if lat is None or s.latitude is None:
+    if lat is None or lon is None or s.latitude is None or s.longitude is None:
         return bool(admin1) and admin1 == s.admin1
     return distance_km(lat, lon, s.latitude, s.longitude) <= RADIUS_KM
 

@@ -20,7 +20,7 @@ Point = tuple[float, float, tuple[str, str, str]]  # lat, lon, admin names down 
 
 
 class Placer:
-    def __init__(self):
+    def __init__(self) -> None:
         self._spelling: dict[tuple[str, str], str] = {}
         self._centroids: dict[tuple[str, ...], Point | None] = {}
 
@@ -36,15 +36,15 @@ class Placer:
         if found:
             d.latitude, d.longitude, names = found
             d.geo_precision = "region"
-            d.admin1, d.admin2, d.admin3 = (typed_name or name for typed_name, name in zip(typed, names))
+            d.admin1, d.admin2, d.admin3 = (typed_name or name for typed_name, name in zip(typed, names, strict=True))
 
     def finish(self, rows: Iterable[IncidentData]) -> None:
         """Final region names for a batch of rows."""
         rows = list(rows)
-        points = [(d.latitude, d.longitude) for d in rows if needs_locating(d)]
+        points = [point for d in rows if (point := point_to_locate(d))]
         located = iter(regions.locate_many(points) if points else ())
         for d in rows:
-            if needs_locating(d):
+            if point_to_locate(d):
                 d.admin1, d.admin2, d.admin3 = next(located)
             else:
                 d.admin1, d.admin2, d.admin3 = (self._spelled(level, getattr(d, level)) for level in LEVELS)
@@ -57,8 +57,12 @@ class Placer:
         return self._spelling[level, name]
 
 
-def needs_locating(d: IncidentData) -> bool:
-    return d.latitude is not None and not (d.admin1 or d.admin2 or d.admin3)
+def point_to_locate(d: IncidentData) -> tuple[float, float] | None:
+    """The point of a row with coordinates and no region names, whose names are looked up;
+    None for any other row (one with half a point is invalid, and not looked up either)."""
+    if d.latitude is None or d.longitude is None or d.admin1 or d.admin2 or d.admin3:
+        return None
+    return d.latitude, d.longitude
 
 
 def _centroid(typed: tuple[str, str, str], place: str) -> Point | None:
@@ -74,5 +78,6 @@ def _centroid(typed: tuple[str, str, str], place: str) -> Point | None:
         point = regions.region_centroid(level, place)
         if point:
             located = regions.locate(*point) or ("", "", "")
-            return (*point, tuple(name if i < depth else "" for i, name in enumerate(located)))
+            admin1, admin2, admin3 = (name if i < depth else "" for i, name in enumerate(located))
+            return (*point, (admin1, admin2, admin3))
     return None

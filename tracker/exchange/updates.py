@@ -18,7 +18,7 @@ from ..extensions import db
 from ..incidents.data import IncidentData
 from ..incidents.service import incident_data, revise_incident
 from ..models import Incident
-from .csv_format import CsvIncident, format_float
+from .formats.csv_format import CsvIncident, format_float
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ apart from the ORM objects lets validation and comparison happen without a datab
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -46,10 +47,10 @@ class SourceData:
 @dataclass
 class IncidentData:
     title: str
-    date: date
+    date: dt.date  # `dt.date` here and below: in the class body, `date` names this field
     description: str = ""
     date_precision: str = "day"
-    end_date: date | None = None
+    end_date: dt.date | None = None
     place: str = ""
     latitude: float | None = None
     longitude: float | None = None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 from flask import url_for
 from markupsafe import Markup
 
@@ -97,6 +97,14 @@ def base_map(
     return fmap
 
 
+def map_figure(fmap: folium.Map) -> Figure:
+    """The page a folium map is drawn on (folium puts every Map in a Figure of its own)."""
+    root = fmap.get_root()
+    if not isinstance(root, Figure):
+        raise TypeError(f"folium put the map in a {type(root).__name__}, not a Figure")
+    return root
+
+
 def page_map(tile_url: str, tile_attribution: str, nonce: str) -> MapParts:
     """The map page's folium map, rendered into the pieces the template places, its <script>
     tags carrying this response's CSP nonce."""
@@ -106,16 +114,17 @@ def page_map(tile_url: str, tile_attribution: str, nonce: str) -> MapParts:
         tuple((name, _static(path)) for name, path in PAGE_JS),
         tuple((name, _static(path)) for name, path in PAGE_CSS),
     )
-    return MapParts(
-        name=name, header=Markup(add_nonce(header, nonce)), html=Markup(add_nonce(html, nonce)), script=Markup(script)
-    )
+    header, html = add_nonce(header, nonce), add_nonce(html, nonce)
+    # folium's own rendering of our map: its inputs are the operator's tile settings, our static
+    # URLs and the nonce from secrets.token_urlsafe; no user input reaches it.
+    return MapParts(name=name, header=Markup(header), html=Markup(html), script=Markup(script))  # noqa: S704
 
 
 @lru_cache(maxsize=8)
 def _rendered_page_map(tile_url: str, tile_attribution: str, js: tuple, css: tuple) -> tuple[str, str, str, str]:
     """Name, header, html and script of the page's map. The same for every request with these
-    settings (building it costs folium some 40-80 ms of template compiling), so kept."""
+    settings (building it makes folium compile its templates, which is slow), so kept."""
     fmap = base_map(PageMap, tile_url, tile_attribution, js=list(js), css=list(css))
-    root = fmap.get_root()
+    root = map_figure(fmap)
     root.render()
     return fmap.get_name(), root.header.render(), root.html.render(), root.script.render()

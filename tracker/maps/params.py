@@ -1,4 +1,4 @@
-"""Map-only request parameters (DESIGN.md §4): `bbox`, `zoom`, `layer` and `level`. The
+"""Map-only request parameters (docs/architecture.md, "How maps stay light"): `bbox`, `zoom`, `layer` and `level`. The
 incident filters themselves are parsed by the shared filter builder."""
 
 from __future__ import annotations

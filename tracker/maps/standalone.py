@@ -24,7 +24,7 @@ from ..filters import IncidentFilter
 from ..regions.choropleth_image import BORDER, class_breaks, class_colour, period_text, source_text
 from ..timeutil import utcnow
 from .choropleth import region_features
-from .page import base_map
+from .page import base_map, map_figure
 
 STYLE = """
 html, body { height: 100%; margin: 0; }
@@ -85,7 +85,7 @@ class StandaloneMap(folium.Map):
 
 
 def _legend(breaks: list[int]) -> str:
-    bounds = [(0, 0)] + [(previous + 1, upper) for previous, upper in zip([0, *breaks], breaks)]
+    bounds = [(0, 0)] + [(previous + 1, upper) for previous, upper in zip([0, *breaks], breaks, strict=False)]
     items = "".join(
         f'<span><i style="background:{class_colour(upper, breaks)}"></i>'
         f"{upper if start == upper else f'{start}–{upper}'}</span>"
@@ -143,7 +143,7 @@ def standalone_map_html(
         head=head,
         foot=foot,
     )
-    fmap.get_root().title = title
+    map_figure(fmap).title = title
     if features:
         labels = [_("Region"), _("Incidents"), _("Killed"), _("Most frequent violations")]
         folium.GeoJson(

@@ -26,7 +26,8 @@ def _page(public: bool):
     parsed, errors = parse_filters(request.args)
     filters, reader = map_reader(parsed, current_user, public)
     endpoint = "maps.public_map" if public else "maps.map_page"
-    level = request.args.get("level") if request.args.get("level") in REGION_LEVELS else "admin1"
+    level = request.args.get("level", "")
+    level = level if level in REGION_LEVELS else "admin1"
     config = current_app.config
     return render_template(
         "maps/map.html",
@@ -97,12 +98,15 @@ def _download(public: bool):
         return Response(missing_boundaries_message(), 404, mimetype="text/plain")
     filters, _errors = parse_filters(request.args)
     config = current_app.config
+    static_folder = current_app.static_folder
+    if static_folder is None:  # create_app always gives it static/
+        raise RuntimeError("the app has no static folder to take Leaflet from")
     html = standalone_map_html(
         filters,
         current_user,
         query.level,
         public,
-        current_app.static_folder,
+        static_folder,
         config["TILE_URL"],
         config["TILE_ATTRIBUTION"],
     )

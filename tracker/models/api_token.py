@@ -4,15 +4,19 @@ bits, so a fast hash is enough (nothing to brute-force) and a look-up is one ind
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 
+if TYPE_CHECKING:
+    from .user import User
 
-class ApiToken(db.Model):
+
+class ApiToken(Model):
     __tablename__ = "api_tokens"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -24,7 +28,7 @@ class ApiToken(db.Model):
     last_used_at: so.Mapped[datetime | None]
     revoked_at: so.Mapped[datetime | None]
 
-    user: so.Mapped["User"] = so.relationship()  # noqa: F821
+    user: so.Mapped["User"] = so.relationship()
 
     @property
     def active(self) -> bool:

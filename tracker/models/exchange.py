@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 
+if TYPE_CHECKING:
+    from .incident import Incident
+    from .user import User
 
-class ImportJob(db.Model):
+
+class ImportJob(Model):
     """One uploaded file, from its check to its import: the page polls it, so the user may
     leave and come back. The file itself waits in instance/uploads/<token>."""
 
@@ -34,10 +38,10 @@ class ImportJob(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     finished_at: so.Mapped[datetime | None]
 
-    user: so.Mapped["User | None"] = so.relationship()  # noqa: F821
+    user: so.Mapped["User | None"] = so.relationship()
 
 
-class DuplicateCandidate(db.Model):
+class DuplicateCandidate(Model):
     """An imported incident that may repeat one already stored, until a reviewer decides."""
 
     __tablename__ = "duplicate_candidates"
@@ -49,5 +53,5 @@ class DuplicateCandidate(db.Model):
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="pending", index=True)  # pending|merged|dismissed
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
-    incident: so.Mapped["Incident"] = so.relationship(foreign_keys=[incident_id])  # noqa: F821
-    candidate_of: so.Mapped["Incident"] = so.relationship(foreign_keys=[candidate_of_id])  # noqa: F821
+    incident: so.Mapped["Incident"] = so.relationship(foreign_keys=[incident_id])
+    candidate_of: so.Mapped["Incident"] = so.relationship(foreign_keys=[candidate_of_id])

@@ -1,19 +1,23 @@
-"""The incident aggregate (DESIGN.md §2): an incident with its violations, victims,
+"""The incident aggregate (docs/architecture.md, "The incident"): an incident with its violations, victims,
 perpetrators and sources, its workflow history and its full change history."""
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 
+if TYPE_CHECKING:
+    from .user import User
 
-class Event(db.Model):
+
+class Event(Model):
     """Groups incidents that belong to one event (a protest wave, a strike)."""
 
     __tablename__ = "events"
@@ -23,7 +27,7 @@ class Event(db.Model):
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
 
-class Incident(db.Model):
+class Incident(Model):
     __tablename__ = "incidents"
     __table_args__ = (
         sa.Index("ix_incidents_status_date", "status", "date"),
@@ -43,9 +47,9 @@ class Incident(db.Model):
     title: so.Mapped[str] = so.mapped_column(sa.String(300))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
-    date: so.Mapped[date] = so.mapped_column(index=True)
+    date: so.Mapped[dt.date] = so.mapped_column(index=True)  # `dt.date` here and below: `date` is this column
     date_precision: so.Mapped[str] = so.mapped_column(sa.String(10), default="day")
-    end_date: so.Mapped[date | None]
+    end_date: so.Mapped[dt.date | None]
 
     place: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     latitude: so.Mapped[float | None]
@@ -87,7 +91,7 @@ class Incident(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     event: so.Mapped[Event | None] = so.relationship()
-    created_by: so.Mapped["User | None"] = so.relationship()  # noqa: F821
+    created_by: so.Mapped["User | None"] = so.relationship()
     violations: so.Mapped[list[IncidentViolation]] = so.relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="IncidentViolation.code"
     )
@@ -112,7 +116,7 @@ class Incident(db.Model):
         return [v.code for v in self.violations]
 
 
-class IncidentViolation(db.Model):
+class IncidentViolation(Model):
     __tablename__ = "incident_violations"
     __table_args__ = (sa.Index("ix_incident_violations_code_incident", "code", "incident_id"),)
 
@@ -122,7 +126,7 @@ class IncidentViolation(db.Model):
     incident: so.Mapped[Incident] = so.relationship(back_populates="violations")
 
 
-class Victim(db.Model):
+class Victim(Model):
     __tablename__ = "victims"
     __table_args__ = (
         sa.Index("ix_victims_group_incident", "group", "incident_id"),
@@ -147,7 +151,7 @@ class Victim(db.Model):
     incident: so.Mapped[Incident] = so.relationship(back_populates="victims")
 
 
-class Perpetrator(db.Model):
+class Perpetrator(Model):
     __tablename__ = "perpetrators"
     __table_args__ = (sa.Index("ix_perpetrators_type_incident", "type", "incident_id"),)
 
@@ -161,7 +165,7 @@ class Perpetrator(db.Model):
     incident: so.Mapped[Incident] = so.relationship(back_populates="perpetrators")
 
 
-class Source(db.Model):
+class Source(Model):
     __tablename__ = "sources"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -178,7 +182,7 @@ class Source(db.Model):
     incident: so.Mapped[Incident] = so.relationship(back_populates="sources")
 
 
-class StatusChange(db.Model):
+class StatusChange(Model):
     """One workflow transition with the reviewer's (or monitor's) comment."""
 
     __tablename__ = "status_changes"
@@ -192,10 +196,10 @@ class StatusChange(db.Model):
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     incident: so.Mapped[Incident] = so.relationship(back_populates="status_changes")
-    user: so.Mapped["User | None"] = so.relationship()  # noqa: F821
+    user: so.Mapped["User | None"] = so.relationship()
 
 
-class IncidentVersion(db.Model):
+class IncidentVersion(Model):
     """A saved state of an incident: the full snapshot and the fields that changed."""
 
     __tablename__ = "incident_versions"
@@ -210,4 +214,4 @@ class IncidentVersion(db.Model):
     changes: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
 
     incident: so.Mapped[Incident] = so.relationship(back_populates="versions")
-    user: so.Mapped["User | None"] = so.relationship()  # noqa: F821
+    user: so.Mapped["User | None"] = so.relationship()

@@ -7,13 +7,13 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
 
 LEVELS = ("admin1", "admin2", "admin3")
 
 
-class Region(db.Model):
+class Region(Model):
     __tablename__ = "regions"
     __table_args__ = (sa.Index("ix_regions_level_key", "level", "name_key"),)
 

@@ -45,7 +45,7 @@ def read_boundaries(
     frame = _to_wgs84(frame, path.name)
     rows, skipped = [], []
     for raw_name, raw_code, geom in zip(
-        frame[name_field], frame[code_field] if code_field else [None] * len(frame), frame.geometry
+        frame[name_field], frame[code_field] if code_field else [None] * len(frame), frame.geometry, strict=True
     ):
         geom = _polygonal(geom)
         name = _text(raw_name)

@@ -126,10 +126,11 @@ def choropleth_image(counts: Mapping[str, int], level: str, text: MapText, fmt: 
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     breaks = class_breaks(int(frame["count"].max()))
-    fig = Figure(figsize=(6.4, 8), dpi=110, layout="constrained")
-    fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))  # room for the source line
+    # constrained layout, with room for the source line
+    fig = Figure(figsize=(6.4, 8), dpi=110, layout=ConstrainedLayoutEngine(rect=(0, 0.04, 1, 0.96)))
     ax = fig.subplots()
     frame.plot(ax=ax, color=[class_colour(n, breaks) for n in frame["count"]], edgecolor=BORDER, linewidth=0.4)
     ax.set_axis_off()
@@ -152,7 +153,7 @@ def _legend_entries(breaks: Sequence[int]) -> list:
     """ "0", then one entry per class: "1–3", "4–5", … ("4" for a class of one number)."""
     from matplotlib.patches import Patch
 
-    bounds = [(0, 0)] + [(previous + 1, upper) for previous, upper in zip([0, *breaks], breaks)]
+    bounds = [(0, 0)] + [(previous + 1, upper) for previous, upper in zip([0, *breaks], breaks, strict=False)]
     return [
         Patch(
             facecolor=class_colour(upper, breaks),

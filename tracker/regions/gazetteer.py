@@ -36,7 +36,7 @@ def lookup(points: list[tuple[float, float]]) -> list[Names | None]:
     distance = _distance_km(
         lat, lon, np.array([float(p["lat"]) for p in places]), np.array([float(p["lon"]) for p in places])
     )
-    for i, place, km in zip(valid, places, distance):
+    for i, place, km in zip(valid, places, distance, strict=True):
         if place["cc"] in COUNTRIES and km <= MAX_DISTANCE_KM and place["admin1"]:
             found[i] = (place["admin1"], place["admin2"].removeprefix(PROVINCE_PREFIX), "")
     return found

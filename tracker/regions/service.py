@@ -2,7 +2,7 @@
 and districts, and matching typed region names. Plain functions, no Flask request needed.
 
 Points are placed by point-in-polygon on the imported boundaries; with none imported, the
-offline gazetteer gives department and province (DESIGN.md §2).
+offline gazetteer gives department and province (docs/architecture.md, "Recording").
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def _locate(points: list[tuple[float, float]]) -> list[Names | None]:
     geoms = shapely.points(coords[:, 1], coords[:, 0])
     blank = np.full(len(points), "", dtype=object)
     columns = [level_index(level, prints[level]).names_at(geoms) if level in prints else blank for level in LEVELS]
-    return [names if any(names) else None for names in zip(*columns)]
+    return [names if any(names) else None for names in zip(*columns, strict=True)]
 
 
 # --- names ---------------------------------------------------------------------------------
@@ -128,15 +128,20 @@ def placed_names(latitude: float | None, longitude: float | None, typed: Names) 
     if latitude is not None and longitude is not None:
         located = locate(latitude, longitude)
     if located is None:
-        return tuple(canonical_name(level, name) or name.strip() for level, name in zip(LEVELS, typed, strict=True))
-    names, agrees = [], True
+        admin1, admin2, admin3 = (
+            canonical_name(level, name) or name.strip() for level, name in zip(LEVELS, typed, strict=True)
+        )
+        return admin1, admin2, admin3
+    names: list[str] = []
+    agrees = True
     for level, found, name in zip(LEVELS, located, typed, strict=True):
         if found:
             agrees = agrees and name_key(found) == name_key(name)
             names.append(found)
         else:
             names.append((canonical_name(level, name) or name.strip()) if agrees else "")
-    return tuple(names)
+    admin1, admin2, admin3 = names
+    return admin1, admin2, admin3
 
 
 def region_centroid(level: str, name: str, parents: tuple[str, ...] = ()) -> tuple[float, float] | None:
@@ -156,7 +161,7 @@ def region_centroid(level: str, name: str, parents: tuple[str, ...] = ()) -> tup
         prints = fingerprints()
         checks = [
             (level_index(parent_level, prints[parent_level]), parent)
-            for parent_level, parent in zip(LEVELS, parents)
+            for parent_level, parent in zip(LEVELS, parents, strict=False)
             if parent and parent_level in prints
         ]
         points = [p for p in points if all(index.contains(p[0], p[1], parent) for index, parent in checks)]
@@ -192,7 +197,7 @@ def country_codes(public: bool = False) -> list[str]:
 
 def _typed_names(level: str) -> list[str]:
     column = getattr(Incident, level)
-    return db.session.scalars(sa.select(column).where(column != "").distinct()).all()
+    return list(db.session.scalars(sa.select(column).where(column != "").distinct()))
 
 
 # --- outlines --------------------------------------------------------------------------------
@@ -220,6 +225,6 @@ def _outlines(level: str, tolerance: float) -> dict:
         "type": "FeatureCollection",
         "features": [
             {"type": "Feature", "properties": {"name": row.name}, "geometry": json.loads(shapely.to_geojson(geom))}
-            for row, geom in zip(rows, geoms)
+            for row, geom in zip(rows, geoms, strict=True)
         ],
     }

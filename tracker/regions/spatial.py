@@ -35,14 +35,15 @@ def fingerprints() -> dict[str, Fingerprint]:
 
 
 class FingerprintCache:
-    """Values keyed by (database, key), rebuilt when their fingerprint changes. Lookups are
-    lock-free; builds hold a lock so concurrent requests do not build the same thing twice."""
+    """Values keyed by (database, key), rebuilt when their fingerprint (a table's `Fingerprint`,
+    or a minute's number for values refreshed by time) changes. Lookups are lock-free; builds
+    hold a lock so concurrent requests do not build the same thing twice."""
 
     def __init__(self) -> None:
-        self._values: dict[tuple[str, Hashable], tuple[Fingerprint, Any]] = {}
+        self._values: dict[tuple[str, Hashable], tuple[Fingerprint | int, Any]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, fingerprint: Fingerprint, build: Callable[[], T]) -> T:
+    def get(self, key: Hashable, fingerprint: Fingerprint | int, build: Callable[[], T]) -> T:
         full_key = (db.engine.url.render_as_string(hide_password=True), key)
         hit = self._values.get(full_key)
         if hit is None or hit[0] != fingerprint:

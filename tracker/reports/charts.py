@@ -28,6 +28,7 @@ def chart_image(
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     rows = section.breakdowns[kind]
     fig = Figure(figsize=(7, 0.9 + 0.35 * max(len(rows), 3)) if kind == "violation" else (7, 3.2), dpi=110)
@@ -41,7 +42,9 @@ def chart_image(
         ax.set_xticks(range(0, len(months), step), months[::step])
         ax.set_ylim(bottom=0)
         ax.tick_params(axis="x", labelrotation=45)
-    (ax.xaxis if kind == "violation" else ax.yaxis).get_major_locator().set_params(integer=True)  # incidents are whole
+    locator = (ax.xaxis if kind == "violation" else ax.yaxis).get_major_locator()
+    if isinstance(locator, MaxNLocator):  # matplotlib's default (AutoLocator) is one
+        locator.set_params(integer=True)  # incidents are whole
     ax.set_title(title, fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()

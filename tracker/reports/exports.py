@@ -134,10 +134,10 @@ def to_docx(report: Report, user, locale: str, score: Score | None) -> bytes:
                     doc.add_picture(BytesIO(image), width=Inches(6))
             else:
                 table = doc.add_table(rows=1, cols=len(block.headers), style="Table Grid")
-                for cell, text in zip(table.rows[0].cells, block.headers):
+                for cell, text in zip(table.rows[0].cells, block.headers, strict=True):
                     cell.text = text
                 for row in block.rows:
-                    for cell, text in zip(table.add_row().cells, row):
+                    for cell, text in zip(table.add_row().cells, row, strict=False):
                         cell.text = text
     out = BytesIO()
     doc.save(out)

@@ -1,7 +1,7 @@
 """The report as a document outline (headings, paragraphs, tables), in one language.
 
 Markdown and DOCX render the same outline, so both exports have the structure of
-seeds/001: "Principle 1: …", "1.1 Freedom of association", …, "Protection of human rights
+the EU SEE country report they feed: "Principle 1: …", "1.1 Freedom of association", …, "Protection of human rights
 defenders", then a methodology note.
 """
 
@@ -84,6 +84,8 @@ def _count_row(label: str, now: int, before: int | None, compare: bool) -> list[
     row = [label, str(now)]
     if compare:
         delta = change(now, before)
+        if delta is None:  # a compared figure has a previous value (0 when it had none)
+            raise ValueError(f"no previous value to compare {label!r} with")
         row += [str(before), f"{delta[0]:+d}" + (f" ({delta[1]:+.1f} %)" if delta[1] is not None else "")]
     return row
 
@@ -127,7 +129,9 @@ def _section(
     return blocks
 
 
-def _persons(row: Row) -> list[str]:
+def _persons(row: Row | None) -> list[str]:
+    if row is None:  # counted for every defenders-only section, the only ones shown this table
+        raise ValueError("a defenders-only section without its women and indigenous defenders' figures")
     return [str(row.count), str(row.persons)]
 
 

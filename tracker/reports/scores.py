@@ -1,5 +1,5 @@
-"""The score of a section heading, as seeds/001 prints it: the CIVICUS Monitor score
-(0–100) rebased onto 1–5 as 1 + 4 × score/100, with the CIVICUS band (DESIGN.md §3)."""
+"""The score of a section heading, as the EU SEE country report prints it: the CIVICUS Monitor score
+(0–100) rebased onto 1–5 as 1 + 4 × score/100, with the CIVICUS band (docs/architecture.md, "CIVICUS score")."""
 
 from __future__ import annotations
 

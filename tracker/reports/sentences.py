@@ -159,7 +159,8 @@ def _killed(report: Report, section: SectionReport) -> Sentence:
             where_en = f", {m} of them in {_join(names, False)}"
             where_es = f", {m} de ellas en {_join(names, True)}"
     return Sentence(
-        f"{en}, at least {_people(k, False)} {'were' if k != 1 else 'was'} killed in attacks on human rights defenders{where_en}.",
+        f"{en}, at least {_people(k, False)} {'were' if k != 1 else 'was'} killed in attacks on "
+        f"human rights defenders{where_en}.",
         f"{es}, al menos {_people(k, True)} {'fueron asesinadas' if k != 1 else 'fue asesinada'} en agresiones "
         f"a personas defensoras de derechos humanos{where_es}.",
         k,
@@ -171,6 +172,8 @@ def _killed(report: Report, section: SectionReport) -> Sentence:
 
 def _women(report: Report, section: SectionReport) -> Sentence:
     row, (en, es) = section.women_defenders, _periods(report)
+    if row is None:  # counted for every defenders-only section, the only ones asked about
+        raise ValueError(f"section {section.key} has no figures on women defenders")
     n, p = row.count, row.persons
     if n == 0:
         return Sentence(

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from ..csv_format import CsvIncident
 from . import delimited, geojson, xlsx
+from .csv_format import CsvIncident
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""ACLED's standard export (acleddata.com) and our incidents, both ways (DESIGN.md §3).
+"""ACLED's standard export (acleddata.com) and our incidents, both ways (docs/data-formats.md, "ACLED mapping").
 
 Import turns an ACLED row into the cells of a canonical row, so every check of the canonical
 CSV applies to it as well; `event_id_cnty` becomes the reference, so importing a newer
@@ -148,7 +148,13 @@ TYPE_OF_ACTOR_WORDS = (
     ("compan", "company"),
     ("individual", "individual"),
 )
-TYPE_OF_INTER = {1: "state_official", 2: "armed_group", 3: "armed_group", 4: "armed_group", 5: "mob"}
+TYPE_OF_INTER: dict[int | None, str] = {
+    1: "state_official",
+    2: "armed_group",
+    3: "armed_group",
+    4: "armed_group",
+    5: "mob",
+}
 # victim group → ACLED's name for such a group of people
 ACTOR_OF_GROUP = {
     "protester": "Protesters",
@@ -320,7 +326,7 @@ def parse(cells: dict[str, str], line: int, today: date) -> tuple[CsvIncident, l
     canonical, errors, warnings = _canonical_cells(cells, line)
     row, problems = parse_row(canonical, line, today)
     errors += [Problem(p.line, ACLED_COLUMN.get(p.column, p.column), p.message) for p in problems]
-    for source, name in zip(row.data.sources, _split(cells.get("source", ""))):
+    for source, name in zip(row.data.sources, _split(cells.get("source", "")), strict=False):
         source.publisher = name[:200]
     return row, errors, warnings
 
@@ -338,7 +344,8 @@ def _canonical_cells(cells: dict[str, str], line: int) -> tuple[dict[str, str], 
                 line,
                 "sub_event_type",
                 _(
-                    "ACLED's '%(event)s / %(sub_event)s' has no violation code here: the incident is stored without one",
+                    "ACLED's '%(event)s / %(sub_event)s' has no violation code here: the "
+                    "incident is stored without one",
                     event=event[0],
                     sub_event=event[1],
                 ),

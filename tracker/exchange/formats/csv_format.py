@@ -1,4 +1,4 @@
-"""The canonical incident CSV (DESIGN.md §4): its columns, and the conversion of one row
+"""The canonical incident CSV (docs/data-formats.md, "Canonical CSV"): its columns, and the conversion of one row
 to and from a typed `CsvIncident`.
 
 Import, export and the demo generator all go through `parse_row` / `format_row`, so a
@@ -16,8 +16,8 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 
-from ..incidents.data import IncidentData, PerpetratorData, SourceData, VictimData
-from ..taxonomy import (
+from ...incidents.data import IncidentData, PerpetratorData, SourceData, VictimData
+from ...taxonomy import (
     CONFIDENCES,
     DATE_PRECISIONS,
     GENDERS,
@@ -61,7 +61,7 @@ COLUMNS = (
     "source_urls",
     "source_kinds",
     "event",
-    # restricted fields (README, Roles), aligned like the lists above; left empty in the
+    # restricted fields (docs/data-formats.md, "Restricted columns"), aligned like the lists above; left empty in the
     # exports of readers who may not see them
     "victim_names",
     "victim_organisations",
@@ -160,7 +160,7 @@ def _aligned(values: list[str], empty: str) -> str:
 def format_row(row: CsvIncident) -> list[str]:
     """The cells of one row as a file holds them, in COLUMNS order: text that a spreadsheet
     would run as a formula is neutralised."""
-    return [neutralise(cell) if text else cell for cell, text in zip(row_cells(row), _IS_TEXT)]
+    return [neutralise(cell) if text else cell for cell, text in zip(row_cells(row), _IS_TEXT, strict=True)]
 
 
 _IS_TEXT = [name in TEXT_COLUMNS for name in COLUMNS]
@@ -399,7 +399,7 @@ def _victims(r: _RowReader) -> list[VictimData]:
     names = r.aligned("victim_names", "victim_groups", n, limit=200)
     organisations = r.aligned("victim_organisations", "victim_groups", n, limit=200)
     victims = []
-    for group, count, gender, name, organisation in zip(groups, counts, genders, names, organisations):
+    for group, count, gender, name, organisation in zip(groups, counts, genders, names, organisations, strict=False):
         r.checked_code("victim_gender", gender, GENDERS)
         victims.append(
             VictimData(
@@ -416,7 +416,7 @@ def _victims(r: _RowReader) -> list[VictimData]:
 def _perpetrators(r: _RowReader) -> list[PerpetratorData]:
     types = r.codes("perpetrators", PERPETRATOR_TYPES)
     names = r.aligned("perpetrator_names", "perpetrators", len(types), limit=200)
-    return [PerpetratorData(type=kind, name=name) for kind, name in zip(types, names)]
+    return [PerpetratorData(type=kind, name=name) for kind, name in zip(types, names, strict=False)]
 
 
 def _sources(r: _RowReader) -> list[SourceData]:
@@ -434,5 +434,5 @@ def _sources(r: _RowReader) -> list[SourceData]:
             r.error("source_urls", _("a web address is longer than %(limit)s characters", limit=1000))
     return [
         SourceData(kind=kind, url=url, title=title, confidential=flag == "yes")
-        for kind, url, title, flag in zip(kinds, urls, titles, confidential)
+        for kind, url, title, flag in zip(kinds, urls, titles, confidential, strict=False)
     ]

@@ -1,4 +1,4 @@
-"""The comma-separated formats: the canonical CSV (DESIGN.md §4), the same with a second
+"""The comma-separated formats: the canonical CSV (docs/data-formats.md), the same with a second
 header row of HXL hashtags, and ACLED's columns and codes.
 
 Rows are written through one csv.writer into a small buffer that is emptied every
@@ -13,8 +13,8 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 
-from ..cells import neutralise
-from ..csv_format import COLUMNS, CsvIncident, format_row
+from .cells import neutralise
+from .csv_format import COLUMNS, CsvIncident, format_row
 
 FLUSH_ROWS = 1000
 
@@ -87,12 +87,14 @@ def hxl_csv(rows: Iterable[CsvIncident]) -> Iterator[bytes]:
 
 def acled_csv(rows: Iterable[CsvIncident]) -> Iterator[bytes]:
     """ACLED's export layout, through the mapping the ACLED import uses in reverse."""
-    from .. import acled
+    from . import acled
 
     text = [name in ACLED_TEXT_COLUMNS for name in acled.ACLED_COLUMNS]
 
     def cells(row: CsvIncident) -> list[str]:
-        return [neutralise(cell) if is_text else cell for cell, is_text in zip(acled.to_acled_row(row), text)]
+        return [
+            neutralise(cell) if is_text else cell for cell, is_text in zip(acled.to_acled_row(row), text, strict=True)
+        ]
 
     return csv_bytes(chain([acled.ACLED_COLUMNS], map(cells, rows)))
 

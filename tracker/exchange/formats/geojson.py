@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
-from ..csv_format import COLUMNS, CsvIncident, row_cells
+from .csv_format import COLUMNS, CsvIncident, row_cells
 from .values import typed
 
 FLUSH_FEATURES = 1000
@@ -37,7 +37,7 @@ def _joined(lines: list[str], first: bool) -> bytes:
 
 
 def _feature(row: CsvIncident) -> dict:
-    properties = dict(zip(COLUMNS, typed(row_cells(row))))
+    properties = dict(zip(COLUMNS, typed(row_cells(row)), strict=True))
     lat, lon = properties.pop("latitude"), properties.pop("longitude")
     geometry = None if lat is None else {"type": "Point", "coordinates": [lon, lat]}
     return {"type": "Feature", "id": row.ref, "geometry": geometry, "properties": properties}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ..csv_format import COLUMNS
+from .csv_format import COLUMNS
 
 NUMBERS: dict[str, Callable[[str], object]] = {
     "latitude": float,
@@ -20,5 +20,5 @@ def typed(cells: Sequence[str], converters: dict[str, Callable[[str], object]] =
     """The cells of a row (COLUMNS order) converted where `converters` says; empty → None."""
     return [
         None if cell == "" else converters[name](cell) if name in converters else cell
-        for name, cell in zip(COLUMNS, cells)
+        for name, cell in zip(COLUMNS, cells, strict=True)
     ]

@@ -15,7 +15,7 @@ from datetime import date
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from ..csv_format import COLUMNS, CsvIncident, format_row
+from .csv_format import COLUMNS, CsvIncident, format_row
 from .values import NUMBERS, typed
 
 SHEET_ROWS = 1_048_576 - 1  # Excel's limit, less the header
