@@ -131,7 +131,7 @@ class Victim(Model):
     __table_args__ = (
         sa.Index("ix_victims_group_incident", "group", "incident_id"),
         # also the foreign key's index; covers a report's persons by group and gender, which
-        # then reads no victim rows (tracker/reports/service.py)
+        # then reads no victim rows (tracker/counts/service.py)
         sa.Index("ix_victims_incident_group_gender_count", "incident_id", "group", "gender", "count"),
         sa.CheckConstraint("count >= 1", name="count_positive"),
     )
