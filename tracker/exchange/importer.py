@@ -399,8 +399,7 @@ def _insert(rows: list[CsvIncident], stamp: dict, event_ids: dict[str, int]) -> 
     """INSERT new incidents and their children; their ids by reference."""
     incident_rows = [{**stamp, **_scalars(row), "event_id": event_ids.get(row.data.event)} for row in rows]
     # executemany, then the ids by reference: with RETURNING, psycopg re-parses a
-    # 27,000-parameter statement per page (measured 4.0 s instead of 0.9 s of CPU per
-    # 10,000 incidents on PostgreSQL)
+    # 27,000-parameter statement per page, several times the CPU (bench/README.md)
     db.session.execute(sa.insert(Incident), incident_rows, execution_options=BULK)
     ids = dict(
         db.session.execute(
