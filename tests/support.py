@@ -111,11 +111,16 @@ FULL = dict(
 )
 
 
-def line(**cells) -> str:
-    """One CSV line with the canonical columns; cells not given are empty."""
+def csv_line(columns, **cells) -> str:
+    """One CSV line with these columns; cells not given are empty."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([cells.get(name, "") for name in COLUMNS])
+    csv.writer(out, lineterminator="\n").writerow([cells.get(name, "") for name in columns])
     return out.getvalue().removesuffix("\n")
+
+
+def line(**cells) -> str:
+    """One CSV line with the canonical columns."""
+    return csv_line(COLUMNS, **cells)
 
 
 def write(tmp_path, *rows: str, header: str = ",".join(COLUMNS), name: str = "in.csv", encoding: str = "utf-8"):

@@ -4,15 +4,13 @@ Every file is written by the test; every test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from tests.support import FULL, count, import_departments, line, write
+from tests.support import FULL, count, csv_line, import_departments, line, write
 from tracker.exchange.formats import acled
 from tracker.exchange.formats.csv_format import COLUMNS, CsvIncident
 from tracker.exchange.importer import check_file, import_file
@@ -102,9 +100,7 @@ PEACEFUL = dict(
 
 
 def acled_line(**cells) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([cells.get(name, "") for name in acled.ACLED_COLUMNS])
-    return out.getvalue().removesuffix("\n")
+    return csv_line(acled.ACLED_COLUMNS, **cells)
 
 
 def write_xlsx(path, rows: list[list], header=COLUMNS):
