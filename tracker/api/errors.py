@@ -9,10 +9,13 @@ from collections.abc import Iterable
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
 API_PREFIX = "/api/"
+# Seconds a client is asked to wait while the database cannot be reached (a restart takes a few).
+DATABASE_RETRY_AFTER = 10
 
 
 class ApiError(HTTPException):
@@ -37,9 +40,21 @@ def _messages() -> dict[int, str]:
     }
 
 
+def database_unavailable() -> ApiError:
+    return ApiError(
+        503,
+        _("The database cannot be reached just now, so nothing was stored. Please try again shortly."),
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
+
+
 def error_response(error: Exception):
     """The JSON answer for any exception raised while serving an API request."""
-    if not isinstance(error, HTTPException):
+    if isinstance(error, OperationalError):
+        # its text can carry the statement's parameters: log where, never what
+        current_app.logger.error("Database unreachable: %s %s", request.method, request.path)
+        error = database_unavailable()
+    elif not isinstance(error, HTTPException):
         current_app.logger.exception("API request failed: %s %s", request.method, request.path)
         error = InternalServerError()
     code = error.code or 500

@@ -28,7 +28,7 @@ from ..errors import PermissionDenied
 from ..extensions import db
 from ..facts import facts_of
 from ..incidents.data import SCALAR_FIELDS, IncidentData, point_problem
-from ..incidents.refs import allocate_refs
+from ..incidents.refs import allocate_refs, reserve_refs
 from ..models import DuplicateCandidate, Event, Incident, IncidentViolation, Perpetrator, Source, Victim
 from ..security import can_review
 from ..sqlite_settings import refresh_statistics
@@ -351,7 +351,8 @@ def _sample(parsed: _Parsed, row: CsvIncident, plan: _Plan) -> SampleRow:
 
 def _store(table: Table, today: date, plan: _Plan, user, report: Progress, result: ImportResult) -> None:
     report("storing", 0, result.rows)  # before the first write (tracker/exchange/jobs.py relies on it)
-    new_ref = _RefAllocator(current_app.config["REF_PREFIX"], plan.ref_lines)
+    prefix = current_app.config["REF_PREFIX"]
+    reserve_refs(prefix, plan.ref_lines)
     event_ids = _event_ids(plan.events)
     now = utcnow()
     stamp = {"created_by_id": getattr(user, "id", None), "created_at": now, "updated_at": now, "version": 1}
@@ -371,8 +372,9 @@ def _store(table: Table, today: date, plan: _Plan, user, report: Progress, resul
                 keep.append((parsed.line, parsed.row))
         plan.placer.finish(row.data for _, row in keep)
         new = [(line, row) for line, row in keep if row.ref not in plan.stored_refs]
-        for _line, row in new:
-            row.ref = row.ref or new_ref(row.data.date.year)
+        lacking = [row for _line, row in new if not row.ref]
+        for row, ref in zip(lacking, allocate_refs(prefix, [row.data.date.year for row in lacking]), strict=True):
+            row.ref = ref
         if new:
             ids = _insert([row for _, row in new], stamp, event_ids)
             links = [
@@ -446,26 +448,3 @@ def _event_ids(names: set[str]) -> dict[str, int]:
         db.session.execute(sa.insert(Event), [{"name": name, "description": ""} for name in missing])
         stored.update(db.session.execute(sa.select(Event.name, Event.id).where(Event.name.in_(missing))).all())
     return stored
-
-
-class _RefAllocator:
-    """References for rows without one. `allocate_refs` knows only stored references, so each
-    year continues after the highest sequence that is stored or that this file itself uses."""
-
-    def __init__(self, prefix: str, file_refs: Iterable[str]):
-        self.prefix = prefix
-        self.last: dict[int, int] = {}
-        for ref in file_refs:
-            head, _dash, tail = ref.rpartition("-")
-            year = head.removeprefix(f"{prefix}-")
-            if year.isdigit() and tail.isdigit() and head == f"{prefix}-{year}":
-                self.last[int(year)] = max(self.last.get(int(year), 0), int(tail))
-        self.started: set[int] = set()
-
-    def __call__(self, year: int) -> str:
-        if year not in self.started:
-            stored = int(allocate_refs(self.prefix, [year])[0].rpartition("-")[2]) - 1
-            self.last[year] = max(self.last.get(year, 0), stored)
-            self.started.add(year)
-        self.last[year] += 1
-        return f"{self.prefix}-{year}-{self.last[year]:05d}"

@@ -1,36 +1,68 @@
-"""Human references such as PE-2024-00042: country prefix, year of the incident, sequence."""
+"""Human references such as PE-2024-00042: country prefix, year of the incident, sequence.
+
+Sequences come from a counter row per prefix and year (`RefCounter`), raised by one upsert in
+the storing transaction: constant cost whatever the size of the year, and no two transactions
+can be given the same number. A transaction that rolls back gives its numbers back.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..models import Incident
+from ..models import RefCounter
 
 
-def _highest_sequence(prefix: str, year: int) -> int:
-    pattern = f"{prefix}-{year}-%"
-    refs = db.session.scalars(sa.select(Incident.ref).where(Incident.ref.like(pattern)))
-    best = 0
-    for ref in refs:
-        tail = ref.rsplit("-", 1)[-1]
-        if tail.isdigit():
-            best = max(best, int(tail))
-    return best
+def _counter_insert() -> postgresql.Insert | sqlite.Insert:
+    """INSERT … ON CONFLICT is each database's own syntax (both have it, with RETURNING)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(RefCounter)
+    return sqlite.insert(RefCounter)
+
+
+def _upsert(prefix: str, year: int, value: int, raise_to: bool) -> int:
+    """Add `value` to the year's counter (or, with `raise_to`, lift it to at least `value`);
+    the counter afterwards."""
+    insert = _counter_insert().values(prefix=prefix, year=year, last=value)
+    stored, given = RefCounter.__table__.c.last, insert.excluded.last
+    new = sa.case((given > stored, given), else_=stored) if raise_to else stored + given
+    statement = insert.on_conflict_do_update(index_elements=["prefix", "year"], set_={"last": new})
+    return db.session.execute(statement.returning(RefCounter.last)).scalar_one()
 
 
 def allocate_refs(prefix: str, years: Iterable[int]) -> list[str]:
-    """New references for incidents of the given years, in order, without collisions
-    with stored ones (one query per distinct year, so bulk imports stay set-based)."""
+    """New references for incidents of the given years, in order: one statement per distinct
+    year (taken in year order, so two bulk imports cannot wait on each other's rows)."""
     years = list(years)
-    counters: dict[int, int] = defaultdict(int)
-    for year in set(years):
-        counters[year] = _highest_sequence(prefix, year)
+    wanted = Counter(years)
+    next_of = {year: _upsert(prefix, year, wanted[year], raise_to=False) - wanted[year] for year in sorted(wanted)}
     refs = []
     for year in years:
-        counters[year] += 1
-        refs.append(f"{prefix}-{year}-{counters[year]:05d}")
+        next_of[year] += 1
+        refs.append(f"{prefix}-{year}-{next_of[year]:05d}")
     return refs
+
+
+def sequence_of(prefix: str, ref: str) -> tuple[int, int] | None:
+    """(year, sequence) of a reference in our form, or None for any other text."""
+    head, _dash, tail = ref.rpartition("-")
+    year = head.removeprefix(f"{prefix}-")
+    if head == f"{prefix}-{year}" and year.isdigit() and tail.isdigit():
+        return int(year), int(tail)
+    return None
+
+
+def reserve_refs(prefix: str, refs: Iterable[str]) -> None:
+    """Lift the counters past references stored as given (a file's own `ref` column), so
+    references given out later never repeat them."""
+    highest: dict[int, int] = {}
+    for ref in refs:
+        if found := sequence_of(prefix, ref):
+            year, number = found
+            highest[year] = max(highest.get(year, 0), number)
+    for year in sorted(highest):
+        _upsert(prefix, year, highest[year], raise_to=True)

@@ -4,6 +4,7 @@ from .api_token import ApiToken
 from .audit import AuditEntry
 from .exchange import DuplicateCandidate, ImportJob
 from .incident import Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source, StatusChange, Victim
+from .ref_counter import RefCounter
 from .region import LEVELS, Region
 from .user import User
 
@@ -18,6 +19,7 @@ __all__ = [
     "IncidentViolation",
     "LEVELS",
     "Perpetrator",
+    "RefCounter",
     "Region",
     "Source",
     "StatusChange",
