@@ -1,10 +1,12 @@
-"""References (PE-2024-00042) from a counter per year: concurrent creates never collide, an
+"""References (PE-2024-00042) from a counter per year: concurrent creates never collide (in
+threads, and from browsers' requests to gunicorn's worker processes), an
 import continues past the references its file gives, a rolled-back create gives its number
 back, and an upgraded database continues after the references it already holds."""
 
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -12,6 +14,7 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from tests.factories import incident_data
+from tests.served import gunicorn, record_incidents
 from tests.support import PASSWORD, line, make_app, write
 from tracker.auth.service import create_user
 from tracker.exchange.importer import import_file
@@ -20,6 +23,7 @@ from tracker.incidents.service import create_incident
 from tracker.models import Incident, RefCounter, User
 
 CLIENTS, CREATES = 4, 25
+SERVED_CREATES = 10
 
 
 def stored_refs() -> list[str]:
@@ -47,6 +51,17 @@ def test_concurrent_creates_get_distinct_consecutive_refs(app, users):
         client.join(timeout=120)
     assert failures == []
     assert stored_refs() == [f"PE-2024-{n:05d}" for n in range(1, CLIENTS * CREATES + 1)]
+
+
+def test_monitors_saving_at_once_through_gunicorn_all_get_their_incident(app, database_url, tmp_path):
+    emails = [f"m{i}@example.org" for i in range(CLIENTS)]
+    for email in emails:
+        create_user(email, "monitor", PASSWORD)
+    db.session.commit()
+    with gunicorn(database_url, tmp_path / "served", workers=4) as base, ThreadPoolExecutor(CLIENTS) as pool:
+        runs = list(pool.map(lambda email: record_incidents(base, email, PASSWORD, SERVED_CREATES), emails))
+    assert [problem for run in runs for _seconds, problem in run if problem] == []
+    assert stored_refs() == [f"PE-2024-{n:05d}" for n in range(1, CLIENTS * SERVED_CREATES + 1)]
 
 
 def test_a_rolled_back_create_gives_its_number_back(app, users, monkeypatch):
