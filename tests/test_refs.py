@@ -19,6 +19,7 @@ from tests.support import PASSWORD, line, make_app, write
 from tracker.auth.service import create_user
 from tracker.exchange.importer import import_file
 from tracker.extensions import db
+from tracker.incidents.refs import allocate_refs
 from tracker.incidents.service import create_incident
 from tracker.models import Incident, RefCounter, User
 
@@ -62,6 +63,26 @@ def test_monitors_saving_at_once_through_gunicorn_all_get_their_incident(app, da
         runs = list(pool.map(lambda email: record_incidents(base, email, PASSWORD, SERVED_CREATES), emails))
     assert [problem for run in runs for _seconds, problem in run if problem] == []
     assert stored_refs() == [f"PE-2024-{n:05d}" for n in range(1, CLIENTS * SERVED_CREATES + 1)]
+
+
+@pytest.mark.databases("postgresql")  # SQLite lets one connection write at a time anyway
+def test_saves_go_on_while_a_long_import_is_still_storing(app, users):
+    monitor_id = users["monitor"].id
+    db.session.commit()
+    assert allocate_refs("PE", [2024, 2024], apart=True) == ["PE-2024-00001", "PE-2024-00002"]
+    db.session.execute(sa.text("SELECT 1"))  # the import's transaction stays open, uncommitted
+    saved: list[str] = []
+
+    def monitor_saves() -> None:
+        with app.app_context():
+            saved.append(create_incident(incident_data(), db.session.get(User, monitor_id)).ref)
+
+    thread = threading.Thread(target=monitor_saves)
+    thread.start()
+    thread.join(timeout=10)
+    assert saved == ["PE-2024-00003"]
+    db.session.rollback()  # the import fails: its numbers stay used, a gap
+    assert create_incident(incident_data(), users["monitor"]).ref == "PE-2024-00004"
 
 
 def test_a_rolled_back_create_gives_its_number_back(app, users, monkeypatch):

@@ -373,7 +373,9 @@ def _store(table: Table, today: date, plan: _Plan, user, report: Progress, resul
         plan.placer.finish(row.data for _, row in keep)
         new = [(line, row) for line, row in keep if row.ref not in plan.stored_refs]
         lacking = [row for _line, row in new if not row.ref]
-        for row, ref in zip(lacking, allocate_refs(prefix, [row.data.date.year for row in lacking]), strict=True):
+        for row, ref in zip(
+            lacking, allocate_refs(prefix, [row.data.date.year for row in lacking], apart=True), strict=True
+        ):
             row.ref = ref
         if new:
             ids = _insert([row for _, row in new], stamp, event_ids)
