@@ -17,21 +17,20 @@ from ..extensions import db
 from ..models import RefCounter
 
 
-def _counter_insert() -> postgresql.Insert | sqlite.Insert:
+def _counter_insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
     """INSERT … ON CONFLICT is each database's own syntax (both have it, with RETURNING)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(RefCounter)
-    return sqlite.insert(RefCounter)
+    return postgresql.insert(RefCounter) if dialect == "postgresql" else sqlite.insert(RefCounter)
 
 
 def _upsert(prefix: str, year: int, value: int, raise_to: bool, apart: bool) -> int:
     """Add `value` to the year's counter (or, with `raise_to`, lift it to at least `value`);
     the counter afterwards. `apart`: in a transaction of its own, committed at once."""
-    insert = _counter_insert().values(prefix=prefix, year=year, last=value)
+    dialect = db.session.get_bind().dialect.name
+    insert = _counter_insert(dialect).values(prefix=prefix, year=year, last=value)
     stored, given = RefCounter.__table__.c.last, insert.excluded.last
     new = sa.case((given > stored, given), else_=stored) if raise_to else stored + given
     statement = insert.on_conflict_do_update(index_elements=["prefix", "year"], set_={"last": new})
-    if apart and db.session.get_bind().dialect.name == "postgresql":
+    if apart and dialect == "postgresql":
         with db.engine.begin() as connection:
             return connection.execute(statement.returning(RefCounter.last)).scalar_one()
     return db.session.execute(statement.returning(RefCounter.last)).scalar_one()
