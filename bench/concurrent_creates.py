@@ -1,9 +1,10 @@
 """Monitors saving at once: --clients HTTP clients each record --creates incidents through the
-incident form (login, CSRF token and all) against gunicorn with --workers sync workers, on
-SQLite and PostgreSQL. Prints creates per second, p50 and max latency, the errors, and what
-the database holds afterwards (every save stored once, references all distinct). Baseline:
-one client alone, the same way, so the table shows what concurrency costs or gains. The max
-includes each worker's first request, which imports the app's heavier modules.
+incident form (login, CSRF token and all) against gunicorn as gunicorn.conf.py deploys it
+(--workers processes of threads), on SQLite and PostgreSQL. Prints creates per second, p50
+and max latency, the errors, and what the database holds afterwards (every save stored once,
+references all distinct). Baseline: one client alone, the same way, so the table shows what
+concurrency costs or gains. The max includes each worker's first request, which imports the
+app's heavier modules.
 Goal: 0 errors, >= 50 creates/s on PostgreSQL at 8 x 250.
 
     .venv/bin/python bench/concurrent_creates.py [--clients 8] [--creates 250] [--workers 4]

@@ -1,6 +1,6 @@
-"""The app served as docs/operations.md deploys it (gunicorn, sync workers, CSRF on), and a
-client that records incidents through the form like a monitor's browser: shared by the
-concurrency test and bench/concurrent_creates.py."""
+"""The app served as docs/operations.md deploys it (gunicorn with the repository's
+gunicorn.conf.py, CSRF on), and a client that records incidents through the form like a
+monitor's browser: shared by the served tests and bench/concurrent_creates.py."""
 
 from __future__ import annotations
 
@@ -10,16 +10,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 
 from tests.factories import form_fields, incident_data
+from tracker.config import PROJECT_ROOT
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+CONF = PROJECT_ROOT / "gunicorn.conf.py"
 
 
 def _free_port() -> int:
@@ -29,8 +31,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(url: str, instance: Path, workers: int) -> Iterator[str]:
-    """The base URL of gunicorn serving the app on database `url`; stopped afterwards."""
+def gunicorn(url: str, instance: Path, workers: int, options: Sequence[str] = ()) -> Iterator[str]:
+    """The base URL of gunicorn serving the app on database `url` with `workers` workers and
+    gunicorn.conf.py, whose settings `options` (command-line flags) override; stopped afterwards."""
     port = _free_port()
     env = {
         **os.environ,
@@ -38,9 +41,11 @@ def gunicorn(url: str, instance: Path, workers: int) -> Iterator[str]:
         "TRACKER_INSTANCE_PATH": str(instance),
         "TRACKER_SECRET_KEY": "served-secret",
         "TRACKER_TILE_URL": "",
+        "TRACKER_BIND": f"127.0.0.1:{port}",
+        "TRACKER_WORKERS": str(workers),
     }
-    command = [str(GUNICORN), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
-    server = subprocess.Popen([*command, "tracker:create_app()"], env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+    command = [str(GUNICORN), "-c", str(CONF), "--log-level", "warning", *options, "tracker:create_app()"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -61,14 +66,27 @@ def _answers(base: str) -> bool:
         return False
 
 
+def form_token(http: requests.Session, url: str) -> str:
+    """The CSRF token of the form at `url`."""
+    return CSRF.search(http.get(url, timeout=30).text).group(1)
+
+
+def signed_in(base: str, email: str, password: str) -> requests.Session:
+    """A browser-like session logged in through the login form."""
+    http = requests.Session()
+    fields = {"email": email, "password": password, "csrf_token": form_token(http, f"{base}/auth/login")}
+    answer = http.post(f"{base}/auth/login", data=fields, allow_redirects=False, timeout=30)
+    if answer.status_code != 302:
+        raise RuntimeError(f"{email} could not log in: HTTP {answer.status_code}")
+    return http
+
+
 def record_incidents(base: str, email: str, password: str, creates: int) -> list[tuple[float, str]]:
     """Log in as `email` and save `creates` drafts through the form: (seconds, problem) per
     save, the problem empty when the form answered with the saved incident."""
     outcomes = []
-    with requests.Session() as http:
-        token = CSRF.search(http.get(f"{base}/auth/login", timeout=30).text).group(1)
-        http.post(f"{base}/auth/login", data={"email": email, "password": password, "csrf_token": token}, timeout=30)
-        token = CSRF.search(http.get(f"{base}/incidents/new", timeout=30).text).group(1)
+    with signed_in(base, email, password) as http:
+        token = form_token(http, f"{base}/incidents/new")
         for n in range(creates):
             fields = form_fields(incident_data(title=f"{email} {n}"), save="1", csrf_token=token)
             started = time.perf_counter()

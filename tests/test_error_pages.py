@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 import sqlalchemy as sa
 
 from tests.factories import form_fields, incident_data
 from tracker.auth.tokens import issue_token
 from tracker.extensions import db
 from tracker.incidents.service import create_incident
-from tracker.models import Incident
+from tracker.models import Event, Incident
 
 
 def unreachable(*args, **kwargs):
@@ -50,3 +51,24 @@ def test_the_api_says_503_in_json_when_the_database_is_unreachable(client, users
     assert response.status_code == 503 and response.headers["Retry-After"] == "10"
     assert response.json["error"] == "service_unavailable"
     assert "Rosa" not in caplog.text and "Database unreachable: GET /api/v1/incidents" in caplog.text
+
+
+def stored_event() -> None:
+    db.session.add(Event(name="Ola ficticia"))
+    db.session.flush()
+
+
+@pytest.mark.parametrize(("failure", "status"), [(stored_event, 500), (unreachable, 503)])
+def test_a_failed_api_request_leaves_nothing_half_stored(client, users, monkeypatch, failure, status):
+    token = {"Authorization": f"Bearer {issue_token(users['viewer'], 'dashboard').plaintext}"}
+
+    def stores_then_fails(*args, **kwargs):
+        stored_event()
+        failure()  # a second event of the same name breaks the transaction; or the line goes down
+
+    monkeypatch.setattr("tracker.api.views.incident_page", stores_then_fails)
+    response = client.get("/api/v1/incidents", headers=token)
+    assert response.status_code == status and response.json["message"]
+    assert db.session.scalar(sa.select(sa.func.count(Event.id))) == 0  # the session was rolled back
+    monkeypatch.undo()
+    assert client.get("/api/v1/incidents", headers=token).status_code == 200

@@ -2,16 +2,15 @@
 fail themselves: the session is rolled back before one is drawn, and while the database cannot
 be reached the page says so (503) without asking the database who is signed in."""
 
-from contextlib import suppress
-
-from flask import Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from werkzeug.exceptions import InternalServerError
 
-from .api.errors import DATABASE_RETRY_AFTER, error_response, is_api_request
-from .extensions import db, login_manager
+from .api.errors import DATABASE_RETRY_AFTER, error_response, is_api_request, log_failure, rolled_back
+from .extensions import login_manager
 
 
 def register_error_pages(app: Flask) -> None:
@@ -20,25 +19,28 @@ def register_error_pages(app: Flask) -> None:
     app.register_error_handler(405, _method_not_allowed)
     app.register_error_handler(CSRFError, _expired_form)
     app.register_error_handler(OperationalError, _database_unavailable)
-
-
-def _rolled_back() -> None:
-    """A failed request may leave the session mid-transaction; drawing a page that reads the
-    signed-in user would then fail too (PendingRollbackError) and show the server's bare page."""
-    with suppress(SQLAlchemyError):
-        db.session.rollback()
+    app.register_error_handler(SQLAlchemyError, _database_failed)
 
 
 def _database_unavailable(error):
     """The database cannot be reached (down, restarting, out of connections): nothing of this
     request was stored. Who is signed in may not be known either, so the page is drawn
     for no one."""
-    _rolled_back()
+    rolled_back()
     login_manager._update_request_context_with_user()  # anonymous: base.html asks no database
     if is_api_request():
         return error_response(error)
-    current_app.logger.error("Database unreachable: %s %s", request.method, request.path)
+    log_failure(error)
     return render_template("errors/error.html", code=503), 503, {"Retry-After": str(DATABASE_RETRY_AFTER)}
+
+
+def _database_failed(error):
+    """Any other database error: the 500 page, logged without the error's text (Flask's own
+    log of an unhandled error would repeat it, the statement's values included)."""
+    if is_api_request():
+        return error_response(error)
+    log_failure(error)
+    return _render_error(InternalServerError())
 
 
 def _expired_form(error):
@@ -56,7 +58,7 @@ def _method_not_allowed(error):
 
 
 def _render_error(error):
-    _rolled_back()
+    rolled_back()
     if is_api_request():  # an unknown /api/ address: no blueprint was chosen to answer in JSON
         return error_response(error)
     code = getattr(error, "code", 500) or 500

@@ -1,10 +1,12 @@
-"""Nothing a monitor types is lost: not after a validation error, not after the session ends."""
+"""Nothing a monitor types is lost: not after a validation error, not after the session ends,
+not when the database cannot be reached as they save."""
 
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import sqlalchemy as sa
 
 from tests.browser.steps import add_row, login, open_violation, use_english
 
@@ -102,3 +104,34 @@ def test_session_timeout_restores_typed_input_after_login(page, context):
     assert page.input_value("#victims-1-group") == "family_member"
     assert page.input_value("#victims-1-count") == "4"
     assert page.is_checked("input[name=violations][value=threat]")
+
+
+def test_a_save_while_the_database_is_unreachable_loses_nothing(page, monkeypatch):
+    login(page, "monitor")
+    use_english(page)
+    page.goto("/incidents/new")
+    page.fill("#title", "Radio closed while the database was down")
+    page.fill("#description", "Typed before the outage.")
+    page.fill("#date", "2024-03-02")
+    page.select_option("#victims-0-group", "journalist")
+    page.fill("#victims-0-name", "Rosa Inventada")
+
+    def unreachable(*args, **kwargs):
+        raise sa.exc.OperationalError("INSERT INTO incidents", {}, ConnectionRefusedError())
+
+    monkeypatch.setattr("tracker.incidents.service.allocate_refs", unreachable)  # the live server runs in-process
+    with page.expect_navigation() as nav:
+        page.click("#save-draft")
+    assert nav.value.status == 503
+    assert "The database cannot be reached just now" in page.inner_text("main")
+    monkeypatch.undo()
+
+    page.goto("/incidents/new")  # the form afresh, as after a reload or from the menu
+    assert page.locator("#restored-note").is_visible()
+    assert page.input_value("#title") == "Radio closed while the database was down"
+    assert page.input_value("#description") == "Typed before the outage."
+    assert page.input_value("#victims-0-group") == "journalist"
+    assert page.input_value("#victims-0-name") == "Rosa Inventada"
+    with page.expect_navigation():
+        page.click("#save-draft")
+    assert "saved=1" in page.url  # and now it saves

@@ -1,17 +1,21 @@
 """JSON errors for the API: a caller gets the HTTP status, a short machine-readable `error`,
 a `message` to show a person and, for refused parameters, one line per problem in `details`.
-Never an HTML page: unknown /api/ addresses and unexpected failures included.
+Never an HTML page: unknown /api/ addresses and unexpected failures included, answered after
+the session is rolled back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
+
+from ..extensions import db
 
 API_PREFIX = "/api/"
 # Seconds a client is asked to wait while the database cannot be reached (a restart takes a few).
@@ -48,15 +52,38 @@ def database_unavailable() -> ApiError:
     )
 
 
+def rolled_back() -> None:
+    """A failed request may leave the session mid-transaction: whatever runs after the error
+    (an answer that reads the signed-in user, hooks, the next use of the session) would fail on
+    it too (PendingRollbackError), and nothing half-done may be committed later."""
+    with suppress(SQLAlchemyError):
+        db.session.rollback()
+
+
+def log_failure(error: Exception) -> None:
+    """Log where a request failed. A database error's text can repeat the values of its
+    statement (victims' names among them): it is logged by its type and constraint only."""
+    where = f"{request.method} {request.path}"
+    if isinstance(error, OperationalError):
+        current_app.logger.error("Database unreachable: %s", where)
+        return
+    failed = "API request failed" if is_api_request() else "Request failed"
+    if isinstance(error, SQLAlchemyError):
+        what = type(error).__name__
+        constraint = getattr(getattr(getattr(error, "orig", None), "diag", None), "constraint_name", None)
+        if constraint:  # PostgreSQL names it; the name is the schema's, not the data's
+            what += f" on {constraint}"
+        current_app.logger.error("%s: %s (%s)", failed, where, what)
+    else:
+        current_app.logger.exception("%s: %s", failed, where)
+
+
 def error_response(error: Exception):
     """The JSON answer for any exception raised while serving an API request."""
-    if isinstance(error, OperationalError):
-        # its text can carry the statement's parameters: log where, never what
-        current_app.logger.error("Database unreachable: %s %s", request.method, request.path)
-        error = database_unavailable()
-    elif not isinstance(error, HTTPException):
-        current_app.logger.exception("API request failed: %s %s", request.method, request.path)
-        error = InternalServerError()
+    rolled_back()
+    if not isinstance(error, HTTPException):
+        log_failure(error)
+        error = database_unavailable() if isinstance(error, OperationalError) else InternalServerError()
     code = error.code or 500
     message = error.description if isinstance(error, ApiError) else _messages().get(code, error.description)
     body = {

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ..errors import InvalidTransition
+from ..errors import InvalidTransition, ServiceError
 from ..extensions import db
 from ..filters import SORTS, count_incidents, filtered_incidents, parse_filters
 from ..i18n import term_label
@@ -84,6 +84,22 @@ def _save(form: IncidentForm, incident: Incident | None):
     return redirect(url_for("incidents.detail", ref=incident.ref, saved=1))
 
 
+def _saved_or_kept(form: IncidentForm, incident: Incident | None):
+    """Save the form; when the save is refused, the form again with everything the user typed.
+    (A failure the app cannot explain gives an error page instead: the browser's copy of the
+    form, static/js/form-keeper.js, still holds the input when the form is opened again.)"""
+    try:
+        return _save(form, incident)
+    except EditConflict as conflict:
+        # The next save is a deliberate overwrite.
+        form.version.data = str(conflict.incident.version)
+        return _render_form(form, incident, conflict=conflict, status=409)
+    except ServiceError as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+        return _render_form(form, incident, status=400)
+
+
 def _render_form(form: IncidentForm, incident: Incident | None, conflict: EditConflict | None = None, status=200):
     return render_template(
         "incidents/form.html",
@@ -101,7 +117,7 @@ def new():
         abort(403)
     form = IncidentForm()
     if form.validate_on_submit():
-        return _save(form, None)
+        return _saved_or_kept(form, None)
     return _render_form(form, None, status=400 if form.errors else 200)
 
 
@@ -115,12 +131,7 @@ def edit(ref: str):
         return _render_form(form, incident)
     form = IncidentForm()
     if form.validate_on_submit():
-        try:
-            return _save(form, incident)
-        except EditConflict as conflict:
-            # Keep everything the user typed; the next save is a deliberate overwrite.
-            form.version.data = str(conflict.incident.version)
-            return _render_form(form, incident, conflict=conflict, status=409)
+        return _saved_or_kept(form, incident)
     return _render_form(form, incident, status=400 if form.errors else 200)
 
 
