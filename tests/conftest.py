@@ -7,13 +7,11 @@ skipped, unless TRACKER_REQUIRE_ALL=1 (CI), where it fails instead.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from flask_babel import refresh as refresh_locale
 
-from tests.support import PASSWORD, PG_URL, ROLES, SHARED_GEO, Auth, make_app, missing, schema_created
+from tests.support import PASSWORD, PG_URL, ROLES, SHARED_GEO, Auth, make_app, missing, postgres_schema, schema_created
 
 
 @pytest.fixture(scope="session")
@@ -35,14 +33,8 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    engine = request.getfixturevalue("pg_engine")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with postgres_schema(request.getfixturevalue("pg_engine")) as url:
+        yield url
 
 
 def pytest_generate_tests(metafunc):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,6 +55,20 @@ def import_departments() -> int:
 
     name, level, name_field, code_field = BOUNDARY_LAYERS[0]
     return import_boundaries(SHARED_GEO / name, level, name_field, code_field)
+
+
+@contextmanager
+def postgres_schema(engine: sa.Engine) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL schema of its own, dropped afterwards."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import BinaryIO
 
 import sqlalchemy as sa
@@ -157,44 +157,25 @@ def _generalised(d: IncidentData, place_of: RegionPlacer, public: bool) -> Incid
 
 
 class _Children:
-    """The violations, victims, perpetrators and sources of a batch of incidents, by id."""
+    """The violations, victims, perpetrators and sources of a batch of incidents, by id, with
+    every field of their data classes (so a field added to one is exported too)."""
 
     def __init__(self, ids: list[int]):
         self.violations = _fetch(ids, IncidentViolation, lambda r: r.code, IncidentViolation.code)
-        self.victims = _fetch(
-            ids,
-            Victim,
-            lambda r: VictimData(
-                group=r.group, count=r.count, gender=r.gender, name=r.name, organisation=r.organisation
-            ),
-            Victim.group,
-            Victim.count,
-            Victim.gender,
-            Victim.name,
-            Victim.organisation,
-            order=Victim.position,
-        )
-        self.perpetrators = _fetch(
-            ids,
-            Perpetrator,
-            lambda r: PerpetratorData(type=r.type, name=r.name),
-            Perpetrator.type,
-            Perpetrator.name,
-            order=Perpetrator.position,
-        )
-        self.sources = _fetch(
-            ids,
-            Source,
-            lambda r: SourceData(
-                kind=r.kind, url=r.url, title=r.title, publisher=r.publisher, confidential=r.confidential
-            ),
-            Source.kind,
-            Source.url,
-            Source.title,
-            Source.publisher,
-            Source.confidential,
-            order=Source.position,
-        )
+        self.victims = _fetch_rows(ids, Victim, VictimData)
+        self.perpetrators = _fetch_rows(ids, Perpetrator, PerpetratorData)
+        self.sources = _fetch_rows(ids, Source, SourceData)
+
+
+def _fetch_rows(ids: list[int], model, data_class) -> defaultdict[int, list]:
+    names = [f.name for f in fields(data_class)]
+    return _fetch(
+        ids,
+        model,
+        lambda r: data_class(**{name: r._mapping[name] for name in names}),
+        *(getattr(model, name) for name in names),
+        order=model.position,
+    )
 
 
 def _fetch(ids: list[int], model, make, *columns, order=None) -> defaultdict[int, list]:

@@ -1,14 +1,16 @@
 """Rows whose reference is already stored update that incident instead of adding another:
 re-importing an export, or a newer ACLED download, changes only what changed.
 
-A file says only part of what we store (no end date in the canonical CSV; no victim counts
-or statuses in ACLED's), and an empty cell means "not known": so an update takes from the
-row what its format carries, and keeps the rest as stored. An update is saved like an edit,
+A file may say only part of what we store (ACLED's has no victim counts or statuses; a canonical
+file written before a column was added lacks that column), and an empty cell of a child row
+means "not known": so an update takes from the row what its columns carry, and keeps the rest
+as stored. An update is saved like an edit,
 as a new version in the incident's history; a row that would change nothing writes nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 
 import sqlalchemy as sa
@@ -59,11 +61,13 @@ COVERAGE = {
                 "visibility",
                 "public_location",
                 "event",
+                "end_date",
+                "consent",
             )
         ),
-        victims=("group", "count", "gender", "name", "organisation"),
-        perpetrators=("type", "name"),
-        sources=("kind", "url", "title", "confidential"),
+        victims=("group", "count", "gender", "name", "organisation", "indigenous", "lgbtiq", "woman_defender"),
+        perpetrators=("type", "name", "involvement"),
+        sources=("kind", "url", "title", "confidential", "publisher", "published_on", "reliability"),
         status=True,
     ),
     "acled": Coverage(
@@ -75,13 +79,48 @@ COVERAGE = {
     ),
 }
 CHILD_KEYS = {"victims": "group", "perpetrators": "type", "sources": "kind"}
+# canonical column -> (child rows it describes, or "" for the incident; the field it fills)
+_CANONICAL_FIELDS = {
+    **{name: ("", name) for name in COVERAGE["canonical"].scalars},
+    **{f"victim_{name}": ("victims", name) for name in ("count", "gender", "indigenous", "lgbtiq", "woman_defender")},
+    "victim_groups": ("victims", "group"),
+    "victim_names": ("victims", "name"),
+    "victim_organisations": ("victims", "organisation"),
+    "perpetrators": ("perpetrators", "type"),
+    "perpetrator_names": ("perpetrators", "name"),
+    "perpetrator_involvement": ("perpetrators", "involvement"),
+    "source_kinds": ("sources", "kind"),
+    **{f"source_{name}s": ("sources", name) for name in ("url", "title", "publisher")},
+    "source_confidential": ("sources", "confidential"),
+    "source_published_on": ("sources", "published_on"),
+    "source_reliability": ("sources", "reliability"),
+}
 
 
-def update_stored(rows: list[CsvIncident], columns: str, user) -> tuple[int, int]:
+def coverage_of(columns: str, header: Iterable[str]) -> Coverage:
+    """What a file carries: for ACLED's columns, what that format holds; for the canonical
+    ones, the fields of the columns its header names (a column left out keeps what is stored)."""
+    if columns != "canonical":
+        return COVERAGE[columns]
+    carried = [_CANONICAL_FIELDS[name] for name in header if name in _CANONICAL_FIELDS]
+    full = COVERAGE["canonical"]
+
+    def of(kind: str) -> tuple[str, ...]:
+        return tuple(name for name in getattr(full, kind) if (kind, name) in carried)
+
+    return Coverage(
+        scalars=frozenset(name for kind, name in carried if kind == ""),
+        victims=of("victims"),
+        perpetrators=of("perpetrators"),
+        sources=of("sources"),
+        status="status" in header,
+    )
+
+
+def update_stored(rows: list[CsvIncident], coverage: Coverage, user) -> tuple[int, int]:
     """Apply rows whose reference is stored to their incidents; (updated, unchanged)."""
     if not rows:
         return 0, 0
-    coverage = COVERAGE[columns]
     stored = {
         i.ref: i
         for i in db.session.scalars(
@@ -112,6 +151,9 @@ def merged(stored: IncidentData, incoming: IncidentData, coverage: Coverage) -> 
             values[axis] = getattr(stored, axis)
     for name, key in CHILD_KEYS.items():
         old = getattr(stored, name)
+        if key not in getattr(coverage, name):  # the file does not list such rows: keep them
+            values[name] = old
+            continue
         values[name] = [
             _merged_child(old[i] if i < len(old) else None, new, key, getattr(coverage, name))
             for i, new in enumerate(getattr(incoming, name))
@@ -121,7 +163,7 @@ def merged(stored: IncidentData, incoming: IncidentData, coverage: Coverage) -> 
 
 def _merged_child(old, new, key: str, carried: tuple[str, ...]):
     """The stored row at the same position, if it is of the same kind, with the carried fields
-    that the file fills in; else the row as the file gives it."""
+    that the file fills in (an empty name or date keeps the stored one); else the row as the file gives it."""
     if old is None or getattr(old, key) != getattr(new, key):
         return new
-    return replace(old, **{name: getattr(new, name) for name in carried if getattr(new, name) != ""})
+    return replace(old, **{name: getattr(new, name) for name in carried if getattr(new, name) not in ("", None)})

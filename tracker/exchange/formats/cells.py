@@ -15,10 +15,15 @@ GUARD = "'"
 
 
 def neutralise(text: str) -> str:
-    """The cell to write for a text value."""
-    return GUARD + text if text.startswith(TRIGGERS) else text
+    """The cell to write for a text value. Text that already starts with apostrophes before a
+    trigger gets one more, so that `restore` gives it back whole."""
+    return GUARD + text if _behind_guards(text) else text
 
 
 def restore(cell: str) -> str:
     """The text value of a cell written by `neutralise` (or typed the same way by a person)."""
-    return cell[1:] if cell.startswith(GUARD) and cell[1:].startswith(TRIGGERS) else cell
+    return cell[1:] if cell.startswith(GUARD) and _behind_guards(cell) else cell
+
+
+def _behind_guards(text: str) -> bool:
+    return text.lstrip(GUARD).startswith(TRIGGERS)

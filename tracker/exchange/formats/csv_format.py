@@ -22,8 +22,10 @@ from ...taxonomy import (
     DATE_PRECISIONS,
     GENDERS,
     GEO_PRECISIONS,
+    INVOLVEMENTS,
     PERPETRATOR_TYPES,
     PUBLIC_LOCATIONS,
+    RELIABILITY,
     SOURCE_KINDS,
     STATUSES,
     VICTIM_GROUPS,
@@ -68,6 +70,17 @@ COLUMNS = (
     "perpetrator_names",
     "source_titles",
     "source_confidential",
+    "source_publishers",
+    # added later, after the columns above so that files written before keep their column positions: every other
+    # field a user can enter; aligned lists line up as above
+    "end_date",
+    "consent",
+    "victim_indigenous",
+    "victim_lgbtiq",
+    "victim_woman_defender",
+    "perpetrator_involvement",
+    "source_published_on",
+    "source_reliability",
 )
 # Free text, which a spreadsheet could take for a formula: written through cells.neutralise
 # and read back through cells.restore. Codes, dates and numbers are never touched.
@@ -86,9 +99,11 @@ TEXT_COLUMNS = frozenset(
         "victim_organisations",
         "perpetrator_names",
         "source_titles",
+        "source_publishers",
     }
 )
 REQUIRED_COLUMNS = ("title", "date")
+_VICTIM_FLAGS = ("indigenous", "lgbtiq", "woman_defender")  # VictimData's flags, each in its column victim_<flag>
 SEPARATOR = ";"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -157,6 +172,14 @@ def _aligned(values: list[str], empty: str) -> str:
     return "" if all(v == empty for v in values) else SEPARATOR.join(values)
 
 
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
 def format_row(row: CsvIncident) -> list[str]:
     """The cells of one row as a file holds them, in COLUMNS order: text that a spreadsheet
     would run as a formula is neutralised."""
@@ -202,7 +225,14 @@ def row_cells(row: CsvIncident) -> list[str]:
         _aligned([v.organisation for v in d.victims], ""),
         _aligned([p.name for p in d.perpetrators], ""),
         _aligned([s.title for s in d.sources], ""),
-        _aligned(["yes" if s.confidential else "no" for s in d.sources], "no"),
+        _aligned([_yes_no(s.confidential) for s in d.sources], "no"),
+        _aligned([s.publisher for s in d.sources], ""),
+        _iso(d.end_date),
+        _yes_no(d.consent),
+        *(_aligned([_yes_no(getattr(v, flag)) for v in d.victims], "no") for flag in _VICTIM_FLAGS),
+        _aligned([p.involvement for p in d.perpetrators], "direct"),
+        _aligned([_iso(s.published_on) for s in d.sources], ""),
+        _aligned([s.reliability for s in d.sources], "F"),
     ]
 
 
@@ -269,6 +299,29 @@ class _RowReader:
 
     def unknown_code(self, column: str, value: str, allowed) -> None:
         self.error(column, _("unknown code '%(code)s'", code=value) + suggest(value, allowed))
+
+    def flag(self, column: str, value: str) -> bool:
+        """yes or no; empty is no."""
+        if value not in ("", "yes", "no"):
+            self.error(column, _("'%(value)s' is not yes or no", value=value[:20]))
+        return value == "yes"
+
+    def flags(self, column: str, primary: str, n: int) -> list[bool]:
+        return [self.flag(column, value) for value in self.aligned(column, primary, n)]
+
+    def day(self, column: str, value: str, today: date) -> date | None:
+        """A date in the form YYYY-MM-DD and not in the future; None when the cell is empty or no date."""
+        if not value:
+            return None
+        try:
+            day = date.fromisoformat(value) if _ISO_DATE.fullmatch(value) else None
+        except ValueError:
+            day = None
+        if day is None:
+            self.error(column, _("'%(value)s' is not a date in the form YYYY-MM-DD", value=value[:20]))
+        elif day > today:
+            self.error(column, _("%(date)s is in the future", date=value))
+        return day
 
     def count(self, column: str, value: str, minimum: int = 0) -> int | None:
         if not value:
@@ -339,6 +392,11 @@ def parse_row(cells: dict[str, str], line: int, today: date) -> tuple[CsvInciden
         r.error("title", _("a title is required"))
     precision = r.code("date_precision")
     day = _date(r, today)
+    end = r.day("end_date", r.text("end_date"), today)
+    if end and day and end < day:
+        r.error(
+            "end_date", _("the end date %(end)s is before the date %(date)s", end=end.isoformat(), date=day.isoformat())
+        )
     latitude = r.coordinate("latitude", 90)
     longitude = r.coordinate("longitude", 180)
     if bool(r.text("latitude")) != bool(r.text("longitude")):
@@ -352,6 +410,7 @@ def parse_row(cells: dict[str, str], line: int, today: date) -> tuple[CsvInciden
         date=first_of_period(day, precision) if day else date.min,
         description=r.text("description"),
         date_precision=precision,
+        end_date=end,
         place=r.text("place"),
         latitude=latitude,
         longitude=longitude,
@@ -362,7 +421,7 @@ def parse_row(cells: dict[str, str], line: int, today: date) -> tuple[CsvInciden
         admin3=r.text("admin3"),
         violations=list(dict.fromkeys(r.codes("violations", VIOLATIONS))),
         victims=_victims(r),
-        sources=_sources(r),
+        sources=_sources(r, today),
         perpetrators=_perpetrators(r),
         killed=r.count("killed", r.text("killed")),
         injured=r.count("injured", r.text("injured")),
@@ -370,6 +429,7 @@ def parse_row(cells: dict[str, str], line: int, today: date) -> tuple[CsvInciden
         confidence=r.code("confidence"),
         visibility=r.code("visibility"),
         public_location=r.code("public_location"),
+        consent=r.flag("consent", r.text("consent")),
         event=r.text("event"),
     )
     return CsvIncident(data=data, ref=r.text("ref"), status=r.code("status")), r.problems
@@ -380,15 +440,7 @@ def _date(r: _RowReader, today: date) -> date | None:
     if not value:
         r.error("date", _("a date is required (YYYY-MM-DD)"))
         return None
-    try:
-        day = date.fromisoformat(value) if _ISO_DATE.fullmatch(value) else None
-    except ValueError:
-        day = None
-    if day is None:
-        r.error("date", _("'%(value)s' is not a date in the form YYYY-MM-DD", value=value))
-    elif day > today:
-        r.error("date", _("%(date)s is in the future", date=value))
-    return day
+    return r.day("date", value, today)
 
 
 def _victims(r: _RowReader) -> list[VictimData]:
@@ -398,8 +450,11 @@ def _victims(r: _RowReader) -> list[VictimData]:
     genders = r.aligned("victim_gender", "victim_groups", n)
     names = r.aligned("victim_names", "victim_groups", n, limit=200)
     organisations = r.aligned("victim_organisations", "victim_groups", n, limit=200)
+    indigenous, lgbtiq, woman_defender = (r.flags(f"victim_{flag}", "victim_groups", n) for flag in _VICTIM_FLAGS)
     victims = []
-    for group, count, gender, name, organisation in zip(groups, counts, genders, names, organisations, strict=False):
+    for group, count, gender, name, organisation, is_indigenous, is_lgbtiq, is_woman_defender in zip(
+        groups, counts, genders, names, organisations, indigenous, lgbtiq, woman_defender, strict=False
+    ):
         r.checked_code("victim_gender", gender, GENDERS)
         victims.append(
             VictimData(
@@ -408,6 +463,9 @@ def _victims(r: _RowReader) -> list[VictimData]:
                 gender=gender or "unknown",
                 name=name,
                 organisation=organisation,
+                indigenous=is_indigenous,
+                lgbtiq=is_lgbtiq,
+                woman_defender=is_woman_defender,
             )
         )
     return victims
@@ -416,23 +474,47 @@ def _victims(r: _RowReader) -> list[VictimData]:
 def _perpetrators(r: _RowReader) -> list[PerpetratorData]:
     types = r.codes("perpetrators", PERPETRATOR_TYPES)
     names = r.aligned("perpetrator_names", "perpetrators", len(types), limit=200)
-    return [PerpetratorData(type=kind, name=name) for kind, name in zip(types, names, strict=False)]
+    involvements = r.aligned("perpetrator_involvement", "perpetrators", len(types))
+    return [
+        PerpetratorData(
+            type=kind,
+            name=name,
+            involvement=r.checked_code("perpetrator_involvement", involvement, INVOLVEMENTS) or "direct",
+        )
+        for kind, name, involvement in zip(types, names, involvements, strict=False)
+    ]
 
 
-def _sources(r: _RowReader) -> list[SourceData]:
+def _sources(r: _RowReader, today: date) -> list[SourceData]:
     kinds = r.codes("source_kinds", SOURCE_KINDS)
-    urls = r.aligned("source_urls", "source_kinds", len(kinds))
-    titles = r.aligned("source_titles", "source_kinds", len(kinds), limit=300)
-    confidential = r.aligned("source_confidential", "source_kinds", len(kinds))
-    for flag in confidential:
-        if flag not in ("", "yes", "no"):
-            r.error("source_confidential", _("'%(value)s' is not yes or no", value=flag[:20]))
+    n = len(kinds)
+    urls = r.aligned("source_urls", "source_kinds", n)
+    titles = r.aligned("source_titles", "source_kinds", n, limit=300)
+    confidential = r.flags("source_confidential", "source_kinds", n)
+    publishers = r.aligned("source_publishers", "source_kinds", n, limit=200)
+    published = [
+        r.day("source_published_on", day, today) for day in r.aligned("source_published_on", "source_kinds", n)
+    ]
+    grades = [
+        r.checked_code("source_reliability", grade, RELIABILITY) or "F"
+        for grade in r.aligned("source_reliability", "source_kinds", n)
+    ]
     for url in urls:
         if url and not url.lower().startswith(("http://", "https://")):
             r.error("source_urls", _("'%(url)s' is not a web address (http:// or https://)", url=url[:80]))
         elif len(url) > 1000:
             r.error("source_urls", _("a web address is longer than %(limit)s characters", limit=1000))
     return [
-        SourceData(kind=kind, url=url, title=title, confidential=flag == "yes")
-        for kind, url, title, flag in zip(kinds, urls, titles, confidential, strict=False)
+        SourceData(
+            kind=kind,
+            url=url,
+            title=title,
+            publisher=publisher,
+            published_on=published_on,
+            reliability=grade,
+            confidential=flag,
+        )
+        for kind, url, title, publisher, published_on, grade, flag in zip(
+            kinds, urls, titles, publishers, published, grades, confidential, strict=False
+        )
     ]

@@ -54,6 +54,15 @@ HXL_TAGS = {
     "perpetrator_names": "#group+perpetrator+name+list",
     "source_titles": "#meta+source+title+list",
     "source_confidential": "#meta+source+confidential+list",
+    "source_publishers": "#meta+source+publisher+list",
+    "end_date": "#date+end",
+    "consent": "#meta+consent",
+    "victim_indigenous": "#group+victim+indigenous+list",
+    "victim_lgbtiq": "#group+victim+lgbtiq+list",
+    "victim_woman_defender": "#group+victim+woman_defender+list",
+    "perpetrator_involvement": "#group+perpetrator+involvement+list",
+    "source_published_on": "#date+source+list",
+    "source_reliability": "#meta+source+reliability+list",
 }
 # ACLED's free-text columns (the others hold codes, dates and numbers)
 ACLED_TEXT_COLUMNS = frozenset(
