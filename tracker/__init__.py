@@ -64,6 +64,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
 
+    from .exchange.jobs import end_abandoned_at_start_up
+
+    end_abandoned_at_start_up(app)  # checks and imports a crash or restart cut short
+
     from .error_pages import register_error_pages
     from .templating import register_template_helpers
 

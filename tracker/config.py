@@ -14,6 +14,17 @@ from flask import Flask
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+# What one import may read (tracker/exchange/sources.py), each overridable as TRACKER_<NAME>: a
+# file past any of them is refused before its rows are read, with a message saying which.
+IMPORT_LIMITS = {
+    "IMPORT_MAX_FILE_MB": 1024,  # the file as it is on disk (uploads are capped lower, by MAX_CONTENT_LENGTH)
+    "IMPORT_MAX_ROWS": 2_000_000,
+    "IMPORT_MAX_CELL_CHARS": 32_767,  # the most an Excel cell holds
+    "IMPORT_MAX_UNPACKED_MB": 1024,  # an XLSX workbook unzipped
+    "IMPORT_MAX_SHEETS": 100,
+    "IMPORT_MAX_SHARED_STRINGS": 1_000_000,  # distinct texts of a workbook, which the reader holds in memory
+    "IMPORT_MAX_SHARED_STRINGS_MB": 100,
+}
 
 
 def _persistent_secret_key(instance_path: Path) -> str:
@@ -29,6 +40,7 @@ def _persistent_secret_key(instance_path: Path) -> str:
 def load_config(app: Flask, test_config: dict | None) -> None:
     instance = Path(app.instance_path)
     app.config.from_mapping(
+        IMPORT_LIMITS,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'tracker.db'}",
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         TILE_URL=DEFAULT_TILE_URL,
@@ -59,6 +71,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     if "TRACKER_MAX_UPLOAD_MB" in env:
         app.config["MAX_CONTENT_LENGTH"] = int(env["TRACKER_MAX_UPLOAD_MB"]) * 1024 * 1024
+    for name in IMPORT_LIMITS:
+        if f"TRACKER_{name}" in env:
+            app.config[name] = int(env[f"TRACKER_{name}"])
     if "TRACKER_SECRET_KEY" in env:
         app.config["SECRET_KEY"] = env["TRACKER_SECRET_KEY"]
     if test_config:
@@ -67,3 +82,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["SECRET_KEY"] = _persistent_secret_key(instance)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # a database host that drops packets would otherwise hold each request until TCP gives up
+        # (minutes); after this many seconds the user gets the 503 page instead
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        options["connect_args"] = {"connect_timeout": 10, **options.get("connect_args", {})}

@@ -18,6 +18,8 @@
     if (job.total && job.done) {
       bar.max = job.total;
       bar.value = job.done;
+    } else {
+      bar.removeAttribute("value");  // no count yet (SQLite while it stores): a bar that moves without one
     }
     window.setTimeout(poll, 1000);
   }

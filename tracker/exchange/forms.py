@@ -26,5 +26,9 @@ class ConfirmForm(FlaskForm):
     skip_invalid = BooleanField(_l("Leave out the rows with errors"))
 
 
+class RerunForm(FlaskForm):
+    """Runs a failed check or import again from its kept file (the CSRF token alone)."""
+
+
 class DecisionForm(FlaskForm):
     """A reviewer's decision on a possible duplicate; the pressed button says which."""

@@ -13,6 +13,7 @@ a row that may repeat a stored incident is flagged, and linked for a reviewer wh
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,7 +39,7 @@ from .formats.csv_format import CsvIncident, Problem, check_header, parse_row
 from .matching import Match, find_matches
 from .placing import Placer
 from .sources import Table, UnreadableFile, open_table
-from .updates import update_stored
+from .updates import coverage_of, update_stored
 
 BATCH_SIZE = 2000
 SAMPLE_ROWS = 20
@@ -55,11 +56,11 @@ class SampleRow:
     """A row of the preview, as it will be stored."""
 
     line: int
-    action: str  # new | update | similar | already | invalid
+    action: str  # new | update | similar | already | repeat | invalid
     ref: str
     status: str
     data: IncidentData
-    match: str = ""  # the stored incident it may repeat
+    match: str = ""  # the stored incident it may repeat, or for a repeat the line it repeats
 
 
 @dataclass
@@ -68,7 +69,7 @@ class ImportResult:
     invalid: int = 0  # rows with at least one error
     to_update: int = 0  # valid rows whose reference is stored
     similar: int = 0  # valid new rows that may repeat a stored incident
-    already: int = 0  # rows without a reference that are the same as a stored incident
+    already: int = 0  # rows without a reference that are the same as a stored incident or an earlier row
     readable: bool = True  # False: a wrong header or unreadable file, so no row can be imported
     created: int = 0
     updated: int = 0
@@ -148,6 +149,9 @@ def import_file(
                 skipped=result.skipped,
                 flagged=result.similar,
             )
+            # in the storing transaction (tracker/exchange/jobs.py writes it through the session):
+            # a job at this stage has its rows stored
+            report("finishing", 0, None)
             db.session.commit()
         except Exception:
             db.session.rollback()
@@ -173,6 +177,13 @@ class _Parsed:
     errors: list[Problem]
     warnings: list[Problem] = field(default_factory=list)
     fatal: bool = False  # the header is wrong or the file unreadable: no row can be stored
+    key: int = 0  # the hash of the row's cells: rows with the same key are identical (all but surely)
+
+
+# C0 controls but tab, newline and carriage return; DEL; C1 controls, which only bytes of
+# another encoding decoded as Latin-1 or a binary file give: no text holds them, and
+# PostgreSQL refuses NUL
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _parse(table: Table, today: date) -> Iterator[_Parsed]:
@@ -181,23 +192,59 @@ def _parse(table: Table, today: date) -> Iterator[_Parsed]:
     no_source = _("no source: a reviewer will need one to verify the incident")
     records = table.records()
     try:
-        header = [name.strip() for name in next(records, (1, []))[1]]
-        problems = (acled.check_header if table.columns == "acled" else check_header)(header)
+        line, header = next(records, (1, []))
+        header = [name.strip() for name in header]
+        problems = _unreadable_cells(header, [f"#{n}" for n in range(1, len(header) + 1)], line, table)
+        problems = problems or (acled.check_header if table.columns == "acled" else check_header)(header)
         if problems:  # rows are not read: their cells would be misattributed
             yield _Parsed(1, None, problems, fatal=True)
             return
+        rows = 0
         for line, cells in records:
             if not any(cell.strip() for cell in cells):  # blank, or only separators
                 continue
+            rows += 1
             if len(cells) != len(header):
                 message = _(
                     "the row has %(cells)s cells, the header has %(header)s", cells=len(cells), header=len(header)
                 )
                 yield _Parsed(line, None, [Problem(line, "", message)])
-                continue
-            yield _parsed_row(dict(zip(header, cells, strict=False)), line, today, table.columns, no_source)
+            elif problems := _unreadable_cells(cells, header, line, table):
+                yield _Parsed(line, None, problems)
+            else:
+                parsed = _parsed_row(dict(zip(header, cells, strict=False)), line, today, table.columns, no_source)
+                parsed.key = hash(tuple(cells))
+                yield parsed
+        if not rows:
+            yield _Parsed(1, None, [Problem(1, "", _("the file has a header but no rows"))], fatal=True)
     except UnreadableFile as exc:
         yield _Parsed(exc.line, None, [Problem(exc.line, "", str(exc))], fatal=True)
+
+
+def _unreadable_cells(cells: list[str], columns: list[str], line: int, table: Table) -> list[Problem]:
+    """Cells longer than the limit, or holding control characters (named by their code and
+    place in the cell, never shown): such a row is not read."""
+    limit = table.limits.cell_chars
+    if max(map(len, cells), default=0) <= limit and not _CONTROL.search("".join(cells)):
+        return []
+    problems = []
+    for column, cell in zip(columns, cells, strict=False):
+        if len(cell) > limit:
+            problems.append(Problem(line, column, _("longer than %(limit)s characters", limit=limit)))
+        elif control := _CONTROL.search(cell):
+            problems.append(
+                Problem(
+                    line,
+                    column,
+                    _(
+                        "holds a control character (U+%(code)s) at character %(position)s, which text cannot "
+                        "hold; delete it",
+                        code=f"{ord(control.group()):04X}",
+                        position=control.start() + 1,
+                    ),
+                )
+            )
+    return problems
 
 
 def _parsed_row(cells: dict[str, str], line: int, today: date, columns: str, no_source: str) -> _Parsed:
@@ -238,11 +285,13 @@ class _Plan:
     ref_lines: dict[str, int] = field(default_factory=dict)
     stored_refs: set[str] = field(default_factory=set)
     matches: dict[int, Match] = field(default_factory=dict)
+    repeats: dict[int, int] = field(default_factory=dict)  # line → the earlier line of the file it is identical to
     events: set[str] = field(default_factory=set)
 
 
 def _check(table: Table, today: date, report: Progress, result: ImportResult, sample: int) -> _Plan:
     plan = _Plan()
+    first_lines: dict[int, int] = {}  # key → line of the first new row without a reference that has it
     report("checking", 0, None)
     for batch in _batched(_parse(table, today), BATCH_SIZE):
         rows: list[tuple[_Parsed, CsvIncident]] = []  # the rows that could be read
@@ -259,7 +308,7 @@ def _check(table: Table, today: date, report: Progress, result: ImportResult, sa
                     plan.invalid_lines.add(parsed.line)
             result.errors += parsed.errors
             _warn(result, parsed.warnings)
-        _check_batch([(p, row) for p, row in rows if not p.errors], plan, result)
+        _check_batch([(p, row) for p, row in rows if not p.errors], plan, result, first_lines)
         if len(result.sample) < sample:
             result.sample += [_sample(p, row, plan) for p, row in rows[: sample - len(result.sample)]]
         report("checking", result.rows, None)
@@ -288,14 +337,28 @@ def _check_ref(parsed: _Parsed, row: CsvIncident, plan: _Plan) -> None:
         plan.ref_lines[ref] = parsed.line
 
 
-def _check_batch(valid: list[tuple[_Parsed, CsvIncident]], plan: _Plan, result: ImportResult) -> None:
-    """Which valid rows update a stored incident, and which may repeat one."""
+def _check_batch(
+    valid: list[tuple[_Parsed, CsvIncident]], plan: _Plan, result: ImportResult, first_lines: dict[int, int]
+) -> None:
+    """Which valid rows update a stored incident, which may repeat one, and which repeat an
+    earlier row of the file (without a reference: rows with one are told apart by it)."""
     refs = [row.ref for _parsed, row in valid if row.ref]
     stored = set(db.session.scalars(sa.select(Incident.ref).where(Incident.ref.in_(refs)))) if refs else set()
     plan.stored_refs |= stored
     result.to_update += len(stored)
-    new = [(p.line, row) for p, row in valid if row.ref not in stored]
-    for line, match in find_matches(new).items():
+    new = [(p, row) for p, row in valid if row.ref not in stored]
+    matches = find_matches([(p.line, row) for p, row in new])
+    for parsed, row in new:
+        line, match = parsed.line, matches.get(parsed.line)
+        if not row.ref and not (match and match.same):
+            first = first_lines.setdefault(parsed.key, line)
+            if first != line:
+                plan.repeats[line] = first
+                result.already += 1
+                _warn(result, [Problem(line, "", _("the same as line %(line)s: it is not imported again", line=first))])
+                continue
+        if match is None:
+            continue
         plan.matches[line] = match
         if match.same:
             result.already += 1
@@ -334,6 +397,8 @@ def _check_batch(valid: list[tuple[_Parsed, CsvIncident]], plan: _Plan, result: 
 
 def _sample(parsed: _Parsed, row: CsvIncident, plan: _Plan) -> SampleRow:
     match = plan.matches.get(parsed.line)
+    if parsed.line in plan.repeats:
+        return SampleRow(parsed.line, "repeat", row.ref, row.status, row.data, str(plan.repeats[parsed.line]))
     action = (
         "invalid"
         if parsed.errors
@@ -354,6 +419,7 @@ def _store(table: Table, today: date, plan: _Plan, user, report: Progress, resul
     prefix = current_app.config["REF_PREFIX"]
     reserve_refs(prefix, plan.ref_lines)
     event_ids = _event_ids(plan.events)
+    coverage = coverage_of(table.columns, (name.strip() for name in next(table.records(), (1, []))[1]))
     now = utcnow()
     stamp = {"created_by_id": getattr(user, "id", None), "created_at": now, "updated_at": now, "version": 1}
     done = 0
@@ -363,7 +429,7 @@ def _store(table: Table, today: date, plan: _Plan, user, report: Progress, resul
             match = plan.matches.get(parsed.line)
             if parsed.line in plan.invalid_lines:
                 result.skipped += 1
-            elif match and match.same:
+            elif match and match.same or parsed.line in plan.repeats:
                 result.unchanged += 1
             elif parsed.row is None:  # an unreadable row has an error: its line is invalid, so never here
                 raise RuntimeError(f"line {parsed.line} could not be read again")
@@ -391,7 +457,7 @@ def _store(table: Table, today: date, plan: _Plan, user, report: Progress, resul
             ]
             if links:
                 db.session.execute(sa.insert(DuplicateCandidate), links)
-        updated, unchanged = update_stored([row for _, row in keep if row.ref in plan.stored_refs], table.columns, user)
+        updated, unchanged = update_stored([row for _, row in keep if row.ref in plan.stored_refs], coverage, user)
         result.created += len(new)
         result.updated += updated
         result.unchanged += unchanged

@@ -27,8 +27,9 @@ class ImportJob(Model):
     user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     file_name: so.Mapped[str] = so.mapped_column(sa.String(200))
     format: so.Mapped[str] = so.mapped_column(sa.String(10), default="")  # "" = detect
-    # checking → checked → importing → done; failed from any of them
+    # checking → checked → importing → done; failed from any of them (and run again from there)
     status: so.Mapped[str] = so.mapped_column(sa.String(12), default="checking")
+    # what a running job does now: "" (starting), checking (reading the rows), storing, finishing
     stage: so.Mapped[str] = so.mapped_column(sa.String(12), default="")
     done: so.Mapped[int] = so.mapped_column(default=0)
     total: so.Mapped[int | None]
@@ -37,6 +38,10 @@ class ImportJob(Model):
     summary: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     finished_at: so.Mapped[datetime | None]
+    # the process that runs it ("pid:start@machine", tracker/exchange/jobs.py) and when it last
+    # wrote its progress: a job whose process is gone was cut short, and is failed
+    runner: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    heartbeat_at: so.Mapped[datetime | None]
 
     user: so.Mapped["User | None"] = so.relationship()
 
