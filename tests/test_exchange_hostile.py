@@ -20,7 +20,7 @@ from tests.support import count, line, write
 from tests.test_exchange_import_web import upload, wait_for
 from tracker.exchange.formats.csv_format import COLUMNS
 from tracker.exchange.importer import check_file, import_file
-from tracker.exchange.sources import SHARED_STRINGS
+from tracker.exchange.workbooks import SHARED_STRINGS
 from tracker.extensions import db
 from tracker.models import Incident
 

@@ -14,7 +14,7 @@ from flask import Flask
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
-# What one import may read (tracker/exchange/sources.py), each overridable as TRACKER_<NAME>: a
+# What one import may read (tracker/exchange/table.py), each overridable as TRACKER_<NAME>: a
 # file past any of them is refused before its rows are read, with a message saying which.
 IMPORT_LIMITS = {
     "IMPORT_MAX_FILE_MB": 1024,  # the file as it is on disk (uploads are capped lower, by MAX_CONTENT_LENGTH)

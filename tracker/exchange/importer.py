@@ -38,7 +38,8 @@ from .formats import acled
 from .formats.csv_format import CsvIncident, Problem, check_header, parse_row
 from .matching import Match, find_matches
 from .placing import Placer
-from .sources import Table, UnreadableFile, open_table
+from .sources import open_table
+from .table import Table, UnreadableFile
 from .updates import coverage_of, update_stored
 
 BATCH_SIZE = 2000
