@@ -20,7 +20,7 @@ def test_admin_creates_a_user_on_the_web(client, auth):
 def test_short_password_is_refused_with_a_message(client, auth):
     auth.login("admin")
     response = client.post("/admin/users", data={"email": "x@example.org", "role": "viewer", "password": "short"})
-    assert "at least 10 characters" in response.text
+    assert "at least 12 characters" in response.text
     assert db.session.scalar(sa.select(User).where(User.email == "x@example.org")) is None
 
 

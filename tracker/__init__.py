@@ -22,17 +22,22 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     load_config(app, test_config)
+    if app.config["PROXIES"]:  # docs/operations.md: behind a reverse proxy
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXIES"])  # type: ignore[method-assign]
 
     from . import (
         models,  # noqa: F401  (registers the tables)
         sqlite_settings,  # noqa: F401  (tunes every SQLite connection)
     )
-    from .extensions import babel, csrf, db, login_manager, migrate
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .i18n import select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories=str(PROJECT_ROOT / "translations")
     )

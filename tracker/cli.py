@@ -6,7 +6,7 @@ tracker/__main__.py). Core commands live here; feature packages add theirs throu
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 
 from .errors import ServiceError
@@ -20,6 +20,7 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(init_db)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(reset_password_command)
     register_regions(app)
     register_exchange(app)
     register_reports(app)
@@ -39,7 +40,10 @@ def init_db():
 @click.argument("email")
 @click.option("--role", type=click.Choice(list(ROLES)), required=True)
 @click.option("--name", default="", help="Display name.")
-@click.password_option(help="Asked for if not given (never echoed or logged).")
+@click.password_option(
+    help="Asked for if not given (never echoed or logged). At least 12 characters and not easy to guess: "
+    "several unrelated words are best."
+)
 @with_appcontext
 def create_user_command(email: str, role: str, name: str, password: str):
     """Create a user account with a role."""
@@ -50,3 +54,20 @@ def create_user_command(email: str, role: str, name: str, password: str):
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {user.email} with role {user.role}.")
+
+
+@click.command("reset-password")
+@click.argument("email")
+@with_appcontext
+def reset_password_command(email: str):
+    """Print a link that lets the user set a new password: valid once, for 24 hours."""
+    from .auth.service import find_user, make_reset_link
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account has the email {email}.")
+    token = make_reset_link(user)
+    with current_app.test_request_context():
+        path = url_for("auth.reset_with_link", token=token)
+    click.echo(f"Give {user.email} this address on the tracker (it works once, for 24 hours):")
+    click.echo(path)

@@ -26,6 +26,13 @@ IMPORT_LIMITS = {
     "IMPORT_MAX_SHARED_STRINGS_MB": 100,
 }
 
+# Login throttling (tracker/auth/throttle.py), each overridable as TRACKER_<NAME>.
+LOGIN_LIMITS = {
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 10,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 50,
+    "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+}
+
 
 def _persistent_secret_key(instance_path: Path) -> str:
     """A random key kept in the instance folder, so sessions survive restarts without
@@ -41,6 +48,17 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     instance = Path(app.instance_path)
     app.config.from_mapping(
         IMPORT_LIMITS,
+        **LOGIN_LIMITS,
+        # Proxies in front of the app that set X-Forwarded-For (0: none, the client's address is the
+        # connection's); without it behind a proxy every login comes from the proxy's address.
+        PROXIES=0,
+        # Requests one caller (token, or address without one) may make to the API, per process:
+        # Flask-Limiter's memory storage, so with N workers a caller gets up to N times this.
+        API_RATE_LIMIT="300 per minute",
+        TOKEN_ISSUE_RATE_LIMIT="20 per hour",  # noqa: S106 - new API tokens one address may make
+        RATELIMIT_STORAGE_URI="memory://",
+        # Off: Flask-Limiter would put Retry-After on every answer (over a 503's, too); a 429 gets its own.
+        RATELIMIT_HEADERS_ENABLED=False,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'tracker.db'}",
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         TILE_URL=DEFAULT_TILE_URL,
@@ -71,7 +89,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     if "TRACKER_MAX_UPLOAD_MB" in env:
         app.config["MAX_CONTENT_LENGTH"] = int(env["TRACKER_MAX_UPLOAD_MB"]) * 1024 * 1024
-    for name in IMPORT_LIMITS:
+    if "TRACKER_API_RATE_LIMIT" in env:
+        app.config["API_RATE_LIMIT"] = env["TRACKER_API_RATE_LIMIT"]
+    for name in (*IMPORT_LIMITS, *LOGIN_LIMITS, "PROXIES"):
         if f"TRACKER_{name}" in env:
             app.config[name] = int(env[f"TRACKER_{name}"])
     if "TRACKER_SECRET_KEY" in env:

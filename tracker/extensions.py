@@ -4,6 +4,8 @@ so blueprints and models import them without circular imports."""
 from typing import TYPE_CHECKING
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -42,3 +44,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Only the routes that ask for a limit have one (the API, issuing tokens); storage and limits
+# come from the app's config (RATELIMIT_*, API_RATE_LIMIT).
+limiter = Limiter(key_func=get_remote_address)

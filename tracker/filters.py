@@ -3,7 +3,8 @@ reports, exports and the API. Parameter names: docs/api.md, "Filters".
 
 `parse_filters` turns URL parameters into an `IncidentFilter` and reports values it cannot
 use (so a mistyped link says what is wrong instead of silently showing everything);
-`filtered_incidents` turns the filter into SQL.
+`filter_conditions` turns the filter into SQL for one reader, whose access decides which
+fields the text search reads (`text_search_condition`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from .facts import in_section
-from .models import Incident, IncidentViolation, Perpetrator, Victim
+from .models import Incident, IncidentViolation, Perpetrator, Source, Victim
+from .security import exact_location_clause, identities_clause, visible_incidents_clause
 from .taxonomy import (
     CONFIDENCES,
     GENDERS,
@@ -138,9 +140,9 @@ def _with_child(model, *conditions) -> sa.ColumnElement[bool]:
     return Incident.id.in_(sa.select(model.incident_id).where(*conditions))
 
 
-def filter_conditions(f: IncidentFilter) -> list[sa.ColumnElement[bool]]:
-    """WHERE conditions for a filter. Within a parameter values are alternatives (OR);
-    different parameters must all hold (AND)."""
+def filter_conditions(f: IncidentFilter, user) -> list[sa.ColumnElement[bool]]:
+    """WHERE conditions for a filter, as `user` may apply it. Within a parameter values are
+    alternatives (OR); different parameters must all hold (AND)."""
     conds: list[sa.ColumnElement[bool]] = []
     if f.date_from:
         conds.append(Incident.date >= f.date_from)
@@ -170,11 +172,35 @@ def filter_conditions(f: IncidentFilter) -> list[sa.ColumnElement[bool]]:
     if f.perpetrator:
         conds.append(_with_child(Perpetrator, Perpetrator.type.in_(f.perpetrator)))
     if f.q:
-        pattern = f"%{_escape_like(f.q)}%"
-        conds.append(
-            sa.or_(*(col.ilike(pattern, escape="\\") for col in (Incident.title, Incident.description, Incident.place)))
-        )
+        conds.append(text_search_condition(f.q, user))
     return conds
+
+
+def text_search_condition(q: str, user) -> sa.ColumnElement[bool]:
+    """Incidents where `q` occurs in a field `user` may read (docs/architecture.md, "Privacy"):
+    the title, description and non-confidential source titles always; the place where they
+    may see the exact location; victim names and organisations, perpetrator names and
+    confidential source titles where they may see identities. Every listing searches through
+    here, so none can find an incident by a value its reader is not shown."""
+    pattern = f"%{_escape_like(q)}%"
+
+    def found_in(column) -> sa.ColumnElement[bool]:
+        return column.ilike(pattern, escape="\\")
+
+    return sa.or_(
+        found_in(Incident.title),
+        found_in(Incident.description),
+        _with_child(Source, found_in(Source.title), Source.confidential.is_(False)),
+        sa.and_(exact_location_clause(user), found_in(Incident.place)),
+        sa.and_(
+            identities_clause(user),
+            sa.or_(
+                _with_child(Victim, sa.or_(found_in(Victim.name), found_in(Victim.organisation))),
+                _with_child(Perpetrator, found_in(Perpetrator.name)),
+                _with_child(Source, found_in(Source.title)),
+            ),
+        ),
+    )
 
 
 def section_condition(key: str) -> sa.ColumnElement[bool]:
@@ -188,9 +214,7 @@ def _escape_like(text: str) -> str:
 
 def filtered_incidents(f: IncidentFilter, user=None, sort: str = "date_desc") -> sa.Select:
     """SELECT of the incidents matching `f` that `user` may see, in the requested order."""
-    from .security import visible_incidents_clause
-
-    stmt = sa.select(Incident).where(visible_incidents_clause(user), *filter_conditions(f))
+    stmt = sa.select(Incident).where(visible_incidents_clause(user), *filter_conditions(f, user))
     if sort == "date_asc":
         return stmt.order_by(Incident.date.asc(), Incident.id.asc())
     return stmt.order_by(Incident.date.desc(), Incident.id.desc())
@@ -198,7 +222,10 @@ def filtered_incidents(f: IncidentFilter, user=None, sort: str = "date_desc") ->
 
 def count_incidents(f: IncidentFilter, user=None) -> int:
     from .extensions import db
-    from .security import visible_incidents_clause
 
-    stmt = sa.select(sa.func.count()).select_from(Incident).where(visible_incidents_clause(user), *filter_conditions(f))
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(Incident)
+        .where(visible_incidents_clause(user), *filter_conditions(f, user))
+    )
     return db.session.scalar(stmt) or 0

@@ -30,7 +30,6 @@ def configure_password_hashing(profile: str) -> None:
     _hasher = PasswordHasher.from_parameters(getattr(profiles, profile))
 
 
-MIN_PASSWORD_LENGTH = 10
 STAFF_ROLES = ("admin", "reviewer")
 RECORDING_ROLES = ("admin", "reviewer", "monitor")
 # Monitors may change their own incident until a reviewer has verified it.
@@ -181,6 +180,7 @@ def user_may_open(user: User | None, incident: AccessedIncident) -> bool:
 PUBLIC_ENDPOINTS = frozenset(
     {
         "auth.login",
+        "auth.reset_with_link",
         "static",
         "vendor",
         "main.set_language",
@@ -198,10 +198,15 @@ SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "SAMEORIGIN",
+    "X-Frame-Options": "DENY",
+    # A list's address holds its filters and text searches, which may name people: it goes to no
+    # other site (tile hosts, a source's web page). Not "no-referrer": over HTTPS Flask-WTF
+    # refuses a form posted without a same-site Referer (WTF_CSRF_SSL_STRICT), so no one could log in.
     "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)",
 }
+# Behind HTTPS only (TRACKER_SECURE_COOKIES=1): browsers then refuse plain HTTP to the host for two years.
+HSTS = "max-age=63072000; includeSubDomains"
 
 
 def _tile_origin(tile_url: str) -> str:
@@ -222,11 +227,14 @@ def csp_nonce() -> str:
 
 def content_security_policy(tile_url: str, nonce: str) -> str:
     """Scripts from this server, or inline with this response's nonce; styles only from this
-    server (and inline); images also from the configured tile host."""
+    server's files (no style attributes or <style> in pages; Leaflet sets element styles from
+    script, which CSP allows); images also from the configured tile host. No plugins, no
+    <base>, no framing, and forms post only here."""
     img = "'self' data:" + (f" {_tile_origin(tile_url)}" if tile_url.startswith("http") else "")
     return (
-        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
-        f"img-src {img}; connect-src 'self'; frame-ancestors 'self'; form-action 'self'"
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
+        f"img-src {img}; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
     )
 
 

@@ -1,11 +1,20 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from .. import taxonomy as tx
+from ..auth.passwords import check_new_password
+from ..errors import ServiceError
 from ..i18n import select_locale
-from ..security import MIN_PASSWORD_LENGTH
+
+
+def _acceptable_password(form, field) -> None:
+    """The password policy's refusal under the password field, where the admin looks for it."""
+    try:
+        check_new_password(field.data, form.email.data or "", form.name.data or "")
+    except ServiceError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 class _RoleForm(FlaskForm):
@@ -21,10 +30,7 @@ class NewUserForm(_RoleForm):
     name = StringField(_l("Name"), validators=[Length(max=120)])
     password = PasswordField(
         _l("Initial password"),
-        validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)),
-        ],
+        validators=[DataRequired(), _acceptable_password],
     )
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from ..auth import service as accounts
 from ..auth.forms import TokenForAccountForm
+from ..auth.passwords import hint as password_hint
 from ..auth.tokens import all_tokens, issue_token
 from ..errors import ServiceError
 from ..extensions import db
@@ -40,12 +41,18 @@ def users():
             return redirect(url_for("admin.users"))
         except ServiceError as exc:
             form.email.errors.append(str(exc))
+    return _users_page(form)
+
+
+def _users_page(form: NewUserForm, reset_link: tuple[User, str] | None = None):
     all_users = db.session.scalars(sa.select(User).order_by(User.email)).all()
     return render_template(
         "admin/users.html",
         form=form,
         users=all_users,
         role_forms={u.id: RoleForm(role=u.role, prefix=f"u{u.id}") for u in all_users},
+        password_hint=password_hint(),
+        reset_link=reset_link,
     )
 
 
@@ -73,6 +80,23 @@ def toggle_active(user_id: int):
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/reset-link")
+def make_reset_link(user_id: int):
+    """A single-use link to set a new password, shown on this response only (a flashed message
+    would travel in the session cookie)."""
+    user = _user_or_404(user_id)
+    token = accounts.make_reset_link(user, actor=current_user)
+    return _users_page(NewUserForm(formdata=None), (user, url_for("auth.reset_with_link", token=token, _external=True)))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def unlock_logins(user_id: int):
+    user = _user_or_404(user_id)
+    accounts.unlock_logins(user, actor=current_user)
+    flash(_("%(email)s can log in again at once.", email=user.email), "success")
+    return redirect(url_for("admin.users"))
+
+
 @bp.route("/tokens", methods=["GET", "POST"])
 def api_tokens():
     """Every account's API tokens, and a new one for any active account (shown once, on this
@@ -80,7 +104,7 @@ def api_tokens():
     form = TokenForAccountForm()
     issued = None
     if form.validate_on_submit():
-        issued = issue_token(_user_or_404(form.user_id.data), form.name.data, actor=current_user)
+        issued = issue_token(_user_or_404(form.user_id.data), form.name.data, actor=current_user, days=form.days.data)
         form = TokenForAccountForm(formdata=None)
     return render_template("auth/tokens.html", form=form, issued=issued, tokens=all_tokens(), owners=True)
 

@@ -84,7 +84,7 @@ def _filter_parameters(period_required: bool) -> list[dict]:
         _query("admin2", _array(TEXT), "Province name."),
         _query("status", _array(_enum(STATUSES)), "Workflow status."),
         _query("confidence", _array(_enum(CONFIDENCES)), "Confidence."),
-        _query("q", TEXT, "Text in the title, description or place (needs a token)."),
+        _query("q", TEXT, "Text in what the caller may read of an incident (needs a token)."),
     ]
 
 

@@ -99,7 +99,7 @@ def reader_conditions(filters: IncidentFilter, user) -> list[sa.ColumnElement[bo
         raise ParameterError(
             _("Text search (q) needs an API token: it also searches place names that the public may not see.")
         )
-    conditions = [visible_incidents_clause(user), *filter_conditions(filters)]
+    conditions = [visible_incidents_clause(user), *filter_conditions(filters, user)]
     conditions += [region_shown_clause(user, level) for level in ("admin1", "admin2") if getattr(filters, level)]
     return conditions
 

@@ -8,13 +8,16 @@ what the public map shows.
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlencode
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 
-from ..auth.tokens import user_for_token
-from ..extensions import csrf
+from ..auth.throttle import limit_retry_after
+from ..auth.tokens import TokenExpired, user_for_token
+from ..extensions import csrf, limiter
 from ..filters import IncidentFilter, parse_filters
 from ..i18n import select_locale
 from ..location_privacy import region_placer
@@ -29,6 +32,22 @@ csrf.exempt(bp)
 register_api_errors(bp)
 
 CHALLENGE = 'Bearer realm="tracker"'
+
+
+def _caller() -> str:
+    """Who a rate limit counts: the token sent (as a hash, never the token itself), else the address."""
+    header = request.headers.get("Authorization")
+    return hashlib.sha256(header.encode()).hexdigest() if header else request.remote_addr or ""
+
+
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_caller)(bp)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_requests(_error):
+    seconds = limit_retry_after()
+    message = _("Too many requests in a short time. Wait %(n)d seconds, then try again.", n=seconds)
+    return error_response(ApiError(429, message, headers={"Retry-After": str(seconds)}))
 
 
 def _refused(problems: list[str]) -> ApiError:
@@ -49,7 +68,18 @@ def identify_caller():
         raise ApiError(
             401, _("Send the token as 'Authorization: Bearer <token>'."), headers={"WWW-Authenticate": CHALLENGE}
         )
-    g.api_user = user_for_token(token.strip())
+    try:
+        g.api_user = user_for_token(token.strip())
+    except TokenExpired as expired:
+        raise ApiError(
+            401,
+            _(
+                "This token expired on %(date)s; make a new one at %(url)s.",
+                date=expired.expires_at.date().isoformat(),
+                url=url_for("auth.own_tokens"),
+            ),
+            headers={"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'},
+        ) from None
     if g.api_user is None:
         raise ApiError(
             401,

@@ -7,6 +7,7 @@ from flask_login import LoginManager, current_user
 
 from ..extensions import db
 from ..security import (
+    HSTS,
     PUBLIC_ENDPOINTS,
     SECURITY_HEADERS,
     SELF_AUTHENTICATING_BLUEPRINTS,
@@ -21,11 +22,16 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_id: str):
+        """The session's user, unless the account is inactive or its password changed since
+        the session began (User.get_id: "<id>:<session generation>")."""
         from ..models import User
 
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        user_id, _colon, generation = session_id.partition(":")
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        if user is None or not user.active or generation != str(user.session_generation):
+            return None
+        return user
 
     app.before_request(_require_login)
     app.after_request(_set_security_headers)
@@ -53,6 +59,8 @@ def _set_security_headers(response):
     response.headers.setdefault(
         "Content-Security-Policy", content_security_policy(current_app.config["TILE_URL"], csp_nonce())
     )
+    if current_app.config["SESSION_COOKIE_SECURE"]:  # TRACKER_SECURE_COOKIES=1: served over HTTPS
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if current_user.is_authenticated:
         response.headers.setdefault("Cache-Control", "no-store")
     return response

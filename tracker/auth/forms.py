@@ -1,14 +1,14 @@
-"""Forms of the account pages: login, and API tokens (the user's own and the admin's)."""
+"""Forms of the account pages: login, passwords, and API tokens (the user's own and the admin's)."""
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
 
 from ..extensions import db
 from ..models import User
-from .tokens import NAME_LENGTH
+from .tokens import DEFAULT_LIFETIME_DAYS, MAX_LIFETIME_DAYS, NAME_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -18,11 +18,36 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice; the policy (passwords.py) is checked when it is set."""
+
+    new_password = PasswordField(_l("New password"), validators=[DataRequired()])
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The two new passwords differ: type it again.")),
+        ],
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
 class NewTokenForm(FlaskForm):
     name = StringField(
         _l("Name"),
         validators=[DataRequired(), Length(max=NAME_LENGTH)],
         description=_l("What will use it, e.g. “partner dashboard”."),
+    )
+    days = IntegerField(
+        _l("Valid for (days)"),
+        default=DEFAULT_LIFETIME_DAYS,
+        # Left out of a request, it is the default.
+        validators=[NumberRange(min=1, max=MAX_LIFETIME_DAYS, message=_l("Choose from 1 to %(max)d days."))],
+        description=_l("It stops working after that; make a new one then."),
+        render_kw={"min": 1, "max": MAX_LIFETIME_DAYS},
     )
 
 

@@ -3,6 +3,9 @@ request needed, so the CLI, the admin pages and the tests share them."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
 from functools import cache
 
 import sqlalchemy as sa
@@ -11,10 +14,15 @@ from flask_babel import gettext as _
 from .. import audit
 from ..errors import ServiceError
 from ..extensions import db
-from ..models import User
-from ..security import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from ..models import PasswordReset, User
+from ..security import hash_password, verify_password
 from ..taxonomy import ROLES
 from ..timeutil import utcnow
+from . import throttle
+from .passwords import check_new_password
+from .throttle import Lockout
+
+RESET_LINK_LIFETIME = timedelta(hours=24)
 
 
 @cache
@@ -36,8 +44,7 @@ def create_user(email: str, role: str, password: str, name: str = "", actor=None
     email = normalise_email(email)
     if role not in ROLES:
         raise ServiceError(_("Unknown role '%(role)s'. Choose one of: %(roles)s.", role=role, roles=", ".join(ROLES)))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(_("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    check_new_password(password, email, name)
     if "@" not in email:
         raise ServiceError(_("That is not an email address."))
     if find_user(email):
@@ -50,14 +57,34 @@ def create_user(email: str, role: str, password: str, name: str = "", actor=None
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user if email and password match an active account; every attempt is audited."""
+class LoginLockedOut(ServiceError):
+    """Too many failed logins for the account or from the address: try again later."""
+
+    def __init__(self, locked: Lockout):
+        super().__init__(
+            _(
+                "Too many failed logins for this account or from this network. "
+                "For your safety, logging in is paused: try again in %(minutes)d minutes.",
+                minutes=locked.minutes,
+            )
+        )
+        self.retry_after = locked.retry_after
+
+
+def authenticate(email: str, password: str, address: str = "") -> User | None:
+    """The user if email and password match an active account; every attempt is audited.
+    Raises LoginLockedOut, without looking at the password, while a lockout lasts."""
+    account = normalise_email(email)[:254]
+    if locked := throttle.lockout(account, address):
+        raise LoginLockedOut(locked)
     user = find_user(email)
     ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not ok or not user.active:
-        audit.record("login_failed", f"user:{user.id}" if user else "", user=None, actor=normalise_email(email)[:254])
+        audit.record("login_failed", f"user:{user.id}" if user else "", user=None, actor=account)
+        throttle.record_failure(account, address)
         db.session.commit()
         return None
+    throttle.forget_failures(account)
     user.last_login_at = utcnow()
     audit.record("login", f"user:{user.id}", user=user)
     db.session.commit()
@@ -81,3 +108,71 @@ def set_active(user: User, active: bool, actor) -> None:
         user.active = active
         audit.record("user_activated" if active else "user_deactivated", f"user:{user.id}", user=actor)
         db.session.commit()
+
+
+def _set_password(user: User, password: str) -> None:
+    """A new password ends every session of the account signed in before (see load_user)."""
+    check_new_password(password, user.email, user.name)
+    user.password_hash = hash_password(password)
+    user.session_generation += 1
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The user's own change: the current password proves it is them, not someone at their
+    unlocked screen."""
+    if not verify_password(user.password_hash, current):
+        raise ServiceError(_("The current password is wrong, so the password was not changed."))
+    _set_password(user, new)
+    audit.record("password_changed", f"user:{user.id}", user=user)
+    db.session.commit()
+
+
+def _digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def make_reset_link(user: User, actor=None) -> str:
+    """The token of a single-use link that sets a new password within 24 hours (only its hash
+    is stored). A new link replaces the account's earlier unused ones."""
+    now = utcnow()
+    db.session.execute(
+        sa.update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    plaintext = secrets.token_urlsafe(32)
+    db.session.add(
+        PasswordReset(
+            user_id=user.id, token_hash=_digest(plaintext), created_at=now, expires_at=now + RESET_LINK_LIFETIME
+        )
+    )
+    audit.record("password_reset_link_made", f"user:{user.id}", user=actor)
+    db.session.commit()
+    return plaintext
+
+
+def unlock_logins(user: User, actor) -> None:
+    """Forget the account's failed logins, e.g. after its owner called; a lockout of the
+    network address the failures came from still ends only with its window."""
+    throttle.forget_failures(user.email)
+    audit.record("login_unlocked", f"user:{user.id}", user=actor)
+    db.session.commit()
+
+
+def reset_for(plaintext: str) -> PasswordReset | None:
+    """The unused, unexpired reset a link's token stands for."""
+    reset = db.session.scalar(sa.select(PasswordReset).where(PasswordReset.token_hash == _digest(plaintext)))
+    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
+        return None
+    return reset
+
+
+def reset_password(reset: PasswordReset, new: str) -> User:
+    """Set the password through a reset link, which then no longer works."""
+    user = db.session.get_one(User, reset.user_id)
+    _set_password(user, new)
+    reset.used_at = utcnow()
+    throttle.forget_failures(user.email)
+    audit.record("password_reset", f"user:{user.id}", user=user)
+    db.session.commit()
+    return user

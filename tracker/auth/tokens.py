@@ -28,6 +28,17 @@ SHOWN_CHARACTERS = 8  # of the random part, kept to tell a user's tokens apart
 NAME_LENGTH = 80
 # `last_used_at` is written at most this often, so reading the API is not a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A token works for the days chosen when it is made: a forgotten one stops working by itself.
+DEFAULT_LIFETIME_DAYS = 90
+MAX_LIFETIME_DAYS = 365
+
+
+class TokenExpired(Exception):
+    """A token past its expiry: the caller is told when it ended and where to make a new one."""
+
+    def __init__(self, expires_at):
+        super().__init__(expires_at)
+        self.expires_at = expires_at
 
 
 @dataclass(frozen=True)
@@ -40,19 +51,24 @@ def _digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
-def issue_token(user: User, name: str, actor=None) -> IssuedToken:
-    """A new token acting as `user` (with `user`'s role, for as long as the account is active)."""
+def issue_token(user: User, name: str, actor=None, days: int = DEFAULT_LIFETIME_DAYS) -> IssuedToken:
+    """A new token acting as `user` (with `user`'s role) for `days` days, while the account is active."""
     name = name.strip()
     if not name:
         raise ServiceError(_("Give the token a name, e.g. the tool that will use it."))
     if len(name) > NAME_LENGTH:
         raise ServiceError(_("The name may have at most %(n)d characters.", n=NAME_LENGTH))
+    if not 1 <= days <= MAX_LIFETIME_DAYS:
+        raise ServiceError(_("A token may be valid for 1 to %(n)d days.", n=MAX_LIFETIME_DAYS))
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
     token = ApiToken(
         user_id=user.id,
         name=name,
         token_hash=_digest(plaintext),
         prefix=plaintext[: len(TOKEN_PREFIX) + SHOWN_CHARACTERS],
+        created_at=now,
+        expires_at=now + timedelta(days=days),
     )
     db.session.add(token)
     db.session.flush()
@@ -63,6 +79,7 @@ def issue_token(user: User, name: str, actor=None) -> IssuedToken:
         owner=f"user:{user.id}",
         name=name,
         prefix=token.prefix,
+        expires=token.expires_at.date().isoformat(),
     )
     db.session.commit()
     return IssuedToken(token, plaintext)
@@ -88,11 +105,13 @@ def revoke_token(token: ApiToken, actor) -> None:
 
 def user_for_token(plaintext: str) -> User | None:
     """The active user a token acts for, or None for an unknown or revoked token or an
-    inactive account."""
+    inactive account. Raises TokenExpired for a token past its expiry."""
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(plaintext)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()
+    if token.expires_at <= now:
+        raise TokenExpired(token.expires_at)
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
         db.session.commit()

@@ -1,18 +1,20 @@
-"""Account pages: login, logout, and the user's own API tokens (/account/tokens; admins revoke
-anyone's from /admin/tokens through the same revoke action). HTTP only: service.py and
-tokens.py do the work."""
+"""Account pages: login, logout, changing one's password, setting it through a reset link, and
+the user's own API tokens (/account/tokens; admins revoke anyone's from /admin/tokens through
+the same revoke action). HTTP only: service.py, throttle.py and tokens.py do the work."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from .. import audit
-from ..errors import PermissionDenied
-from ..extensions import db
+from ..errors import PermissionDenied, ServiceError
+from ..extensions import db, limiter
 from ..models import ApiToken
 from ..security import safe_redirect_target
-from .forms import LoginForm, NewTokenForm
-from .service import authenticate
+from .forms import ChangePasswordForm, LoginForm, NewPasswordForm, NewTokenForm
+from .passwords import hint as password_hint
+from .service import LoginLockedOut, authenticate, change_password, reset_for, reset_password
+from .throttle import limit_retry_after
 from .tokens import issue_token, revoke_token, tokens_of
 
 bp = Blueprint("auth", __name__)
@@ -22,7 +24,12 @@ bp = Blueprint("auth", __name__)
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        try:
+            user = authenticate(form.email.data, form.password.data, request.remote_addr or "")
+        except LoginLockedOut as locked:
+            form.password.errors.append(str(locked))
+            headers = {"Retry-After": str(locked.retry_after)}
+            return render_template("auth/login.html", form=form), 429, headers
         if user is not None:
             login_user(user)
             return redirect(safe_redirect_target(form.next.data or ""))
@@ -39,15 +46,61 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+def own_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current_password.data, form.new_password.data)
+        except ServiceError as exc:
+            form.new_password.errors.append(str(exc))
+        else:
+            login_user(current_user._get_current_object())  # this session goes on under the new generation
+            flash(_("Your password is changed. Your account's other sessions have ended."), "success")
+            return redirect(url_for("auth.own_password"))
+    return render_template("auth/password.html", form=form, hint=password_hint())
+
+
+@bp.route("/auth/reset/<token>", methods=["GET", "POST"])
+def reset_with_link(token: str):
+    """A link `tracker reset-password` or an admin made: public, as its user cannot log in."""
+    reset = reset_for(token)
+    if reset is None:
+        message = _(
+            "This link does not work: it was used already, has expired or was replaced. Ask an admin for a new one."
+        )
+        return render_template("auth/reset.html", invalid=message), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(reset, form.new_password.data)
+        except ServiceError as exc:
+            form.new_password.errors.append(str(exc))
+        else:
+            logout_user()
+            flash(_("Your new password is set. Log in with it."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, hint=password_hint())
+
+
 @bp.route("/account/tokens", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["TOKEN_ISSUE_RATE_LIMIT"], methods=["POST"])
 def own_tokens():
     form = NewTokenForm()
     issued = None
     if form.validate_on_submit():
         # Shown on this response only: not flashed, as flashed messages travel in the session cookie.
-        issued = issue_token(current_user, form.name.data)
+        issued = issue_token(current_user, form.name.data, days=form.days.data)
         form = NewTokenForm(formdata=None)
     return render_template("auth/tokens.html", form=form, issued=issued, tokens=tokens_of(current_user))
+
+
+@bp.errorhandler(429)
+def too_many_tokens(error):
+    """Past TOKEN_ISSUE_RATE_LIMIT: the tokens page again, saying why nothing was made."""
+    flash(_("You made many tokens in a short time, so no new one was made. Try again in an hour."), "error")
+    page = render_template("auth/tokens.html", form=NewTokenForm(formdata=None), tokens=tokens_of(current_user))
+    return page, 429, {"Retry-After": str(limit_retry_after())}
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

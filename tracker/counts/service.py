@@ -62,7 +62,7 @@ def build_report(
     specs = [SPECS[k] for k in filters.section] or list(CORE_SECTIONS)
     if optional_sections:
         specs += [s for s in OPTIONAL_SECTIONS if s not in specs]
-    conds = [visible_incidents_clause(user), *filter_conditions(base)]
+    conds = [visible_incidents_clause(user), *filter_conditions(base, user)]
     with Tally(specs, conds) as tally:
         sections, (incidents, sources) = _sections(tally, user)
     report = Report(

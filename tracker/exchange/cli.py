@@ -53,7 +53,8 @@ def import_command(file: Path, fmt: str | None, dry_run: bool, skip_invalid: boo
     if dry_run:
         click.echo(
             f"{result.valid} of {result.rows} rows are valid; nothing was stored (dry run): "
-            f"{result.to_update} would update stored incidents, {result.already} are stored already or repeat earlier rows, "
+            f"{result.to_update} would update stored incidents, "
+            f"{result.already} are stored already or repeat earlier rows, "
             f"{result.similar} may be duplicates."
         )
     else:

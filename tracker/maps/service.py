@@ -40,7 +40,7 @@ def cell_size(zoom: int, bbox: BBox) -> float:
 
 
 def reader_conditions(filters: IncidentFilter, user) -> list[sa.ColumnElement[bool]]:
-    return [visible_incidents_clause(user), *filter_conditions(filters)]
+    return [visible_incidents_clause(user), *filter_conditions(filters, user)]
 
 
 def collection(features: list[dict], **properties) -> dict:

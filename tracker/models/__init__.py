@@ -1,5 +1,6 @@
 """All models, one module per aggregate; importing this package registers every table."""
 
+from .account_security import FailedLogin, PasswordReset
 from .api_token import ApiToken
 from .audit import AuditEntry
 from .exchange import DuplicateCandidate, ImportJob
@@ -13,11 +14,13 @@ __all__ = [
     "AuditEntry",
     "DuplicateCandidate",
     "Event",
+    "FailedLogin",
     "ImportJob",
     "Incident",
     "IncidentVersion",
     "IncidentViolation",
     "LEVELS",
+    "PasswordReset",
     "Perpetrator",
     "RefCounter",
     "Region",

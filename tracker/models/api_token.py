@@ -26,10 +26,15 @@ class ApiToken(Model):
     prefix: so.Mapped[str] = so.mapped_column(sa.String(16))  # the token's first characters, to tell tokens apart
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_used_at: so.Mapped[datetime | None]
+    expires_at: so.Mapped[datetime]
     revoked_at: so.Mapped[datetime | None]
 
     user: so.Mapped["User"] = so.relationship()
 
     @property
+    def expired(self) -> bool:
+        return self.expires_at <= utcnow()
+
+    @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.expired

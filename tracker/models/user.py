@@ -23,10 +23,16 @@ class User(UserMixin, Model):
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_login_at: so.Mapped[datetime | None]
+    # Raised by every password change; part of the session's user id (get_id), so a session
+    # cookie issued before the change no longer signs anyone in.
+    session_generation: so.Mapped[int] = so.mapped_column(default=0)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_generation}"
 
     @property
     def display_name(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import re
 from collections.abc import Iterator
 from io import BytesIO, StringIO
 
@@ -13,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from .. import audit
+from ..cells import neutralise
 from ..counts.model import DIMENSIONS, TOTAL_KEYS, Report
 from ..extensions import db
 from ..filters import filtered_incidents
@@ -66,12 +68,25 @@ def to_csv(report: Report, user, locale: str, score: Score | None) -> bytes:
     out = StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
-    writer.writerows(tidy_rows(report))
+    # a key may be a region name as typed: a spreadsheet must not take it for a formula
+    writer.writerows((section, dimension, neutralise(key), n) for section, dimension, key, n in tidy_rows(report))
     return out.getvalue().encode("utf-8")
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+# Inline Markdown and HTML syntax; what opens a list, quote or heading at the start of a paragraph.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>&~|])")
+_MD_BLOCK_START = re.compile(r"^([#+-])")
+
+
+def _md_text(text: str) -> str:
+    """Outline text (which holds region names, places and victims' names) as Markdown that
+    shows it as written: `[x](javascript:…)`, `<script>` or `**` stay characters, never a
+    link, HTML or emphasis, and a line break cannot start a heading or leave a table row."""
+    return _MD_INLINE.sub(r"\\\1", " ".join(text.splitlines()))
+
+
+def _md_paragraph(text: str) -> str:
+    return _MD_BLOCK_START.sub(r"\\\1", _md_text(text))
 
 
 def _md_image(alt: str, png: bytes) -> str:
@@ -86,13 +101,13 @@ def to_markdown(report: Report, user, locale: str, score: Score | None) -> bytes
     with force_locale(locale):
         for block in build_outline(report, locale, score, charts=("region",)):
             if block.kind == "heading":
-                lines += ["#" * block.level + " " + block.text, ""]
+                lines += ["#" * block.level + " " + _md_text(block.text), ""]
             elif block.kind == "paragraph":
-                lines += [block.text, ""]
+                lines += [_md_paragraph(block.text), ""]
             elif block.kind == "table":
-                lines.append("| " + " | ".join(map(_md_cell, block.headers)) + " |")
+                lines.append("| " + " | ".join(map(_md_text, block.headers)) + " |")
                 lines.append("|" + "|".join("---" for _ in block.headers) + "|")
-                lines += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in block.rows]
+                lines += ["| " + " | ".join(map(_md_text, row)) + " |" for row in block.rows]
                 lines.append("")
             elif image := chart_for(report, block, locale):
                 lines += [_md_image(chart_title(report, block, locale), image), ""]
@@ -153,13 +168,14 @@ def to_xlsx(report: Report, user, locale: str, score: Score | None) -> bytes:
         totals, titles = total_titles(), dimension_titles()
         for section in report.sections:
             sheet = book.create_sheet(section.key)
-            sheet.append([_("Dimension"), _("Key"), _("Label"), _("Incidents"), _("Persons"), _("Previous period")])
+            _append(sheet, [_("Dimension"), _("Key"), _("Label"), _("Incidents"), _("Persons"), _("Previous period")])
             for key in TOTAL_KEYS:
                 before = (section.previous_totals or {}).get(key)
-                sheet.append(["total", key, totals[key], section.totals[key], None, before])
+                _append(sheet, ["total", key, totals[key], section.totals[key], None, before])
             for dimension in DIMENSIONS:
                 for row in section.breakdowns[dimension]:
-                    sheet.append(
+                    _append(
+                        sheet,
                         [
                             dimension,
                             row.key,
@@ -167,7 +183,7 @@ def to_xlsx(report: Report, user, locale: str, score: Score | None) -> bytes:
                             row.count,
                             row.persons,
                             row.previous,
-                        ]
+                        ],
                     )
         _incident_sheet(book.create_sheet(_("Incidents")), report, user)
     out = BytesIO()
@@ -175,10 +191,24 @@ def to_xlsx(report: Report, user, locale: str, score: Score | None) -> bytes:
     return out.getvalue()
 
 
+def _append(sheet, values: list) -> None:
+    """Add a row whose text stays text: openpyxl stores a string starting with "=" as a
+    formula, and an incident titled `=HYPERLINK(…)` would run in the reader's spreadsheet."""
+    from openpyxl.cell import Cell
+
+    def text(value: str) -> Cell:
+        cell = Cell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+
+    sheet.append([text(value) if isinstance(value, str) else value for value in values])
+
+
 def _incident_sheet(sheet, report: Report, user) -> None:
     """The incidents behind the report that `user` may see; place and names only where
     their access allows (security.incident_access)."""
-    sheet.append(
+    _append(
+        sheet,
         [
             _("Reference"),
             _("Date"),
@@ -197,7 +227,7 @@ def _incident_sheet(sheet, report: Report, user) -> None:
             _("Injured"),
             _("Detained"),
             _("Names"),
-        ]
+        ],
     )
     stmt = filtered_incidents(report.filters, user, "date_asc").options(
         selectinload(Incident.violations), selectinload(Incident.victims), selectinload(Incident.perpetrators)
@@ -205,7 +235,8 @@ def _incident_sheet(sheet, report: Report, user) -> None:
     for incident in db.session.scalars(stmt):
         access = incident_access(user, incident)
         victims = incident.victims
-        sheet.append(
+        _append(
+            sheet,
             [
                 incident.ref,
                 incident.date,
@@ -224,7 +255,7 @@ def _incident_sheet(sheet, report: Report, user) -> None:
                 incident.injured,
                 incident.detained,
                 ";".join(v.name for v in victims if v.name) if access.identities else "",
-            ]
+            ],
         )
 
 

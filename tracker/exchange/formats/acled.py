@@ -16,7 +16,7 @@ from functools import cache
 
 from flask_babel import gettext as _
 
-from .cells import restore
+from ...cells import restore
 from .csv_format import SEPARATOR, CsvIncident, Problem, format_float, parse_row
 
 ACLED_COLUMNS = (

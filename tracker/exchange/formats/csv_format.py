@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 
+from ...cells import neutralise, restore
 from ...incidents.data import IncidentData, PerpetratorData, SourceData, VictimData
 from ...taxonomy import (
     CONFIDENCES,
@@ -32,7 +33,6 @@ from ...taxonomy import (
     VIOLATIONS,
     VISIBILITIES,
 )
-from .cells import neutralise, restore
 
 COLUMNS = (
     "ref",

@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 
-from .cells import neutralise
+from ...cells import neutralise
 from .csv_format import COLUMNS, CsvIncident, format_row
 
 FLUSH_ROWS = 1000
