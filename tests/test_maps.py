@@ -282,11 +282,11 @@ def test_grid_cells_floor_negative_coordinates_the_same_on_every_database(app, u
     rounding, or points would join the wrong cell on one database and not the other."""
     for lat, lon in ((-12.2, -76.2), (-12.8, -76.8), (-11.9, -76.5)):
         record(users, latitude=lat, longitude=lon)
-    from tracker.filters import IncidentFilter
+    from tracker.filters import IncidentFilter, filter_conditions
     from tracker.location_privacy import placed_exactly
-    from tracker.maps.service import _clusters, reader_conditions
+    from tracker.maps.service import _clusters
 
-    conditions = [*reader_conditions(IncidentFilter(), users["reviewer"]), placed_exactly(users["reviewer"])]
+    conditions = [*filter_conditions(IncidentFilter(), users["reviewer"]), placed_exactly(users["reviewer"])]
     cells = sorted((f["properties"]["count"], f["geometry"]["coordinates"][1]) for f in _clusters(conditions, [], 1.0))
     assert cells == [(1, -11.9), (2, -12.5)]
 

@@ -141,9 +141,9 @@ def _with_child(model, *conditions) -> sa.ColumnElement[bool]:
 
 
 def filter_conditions(f: IncidentFilter, user) -> list[sa.ColumnElement[bool]]:
-    """WHERE conditions for a filter, as `user` may apply it. Within a parameter values are
-    alternatives (OR); different parameters must all hold (AND)."""
-    conds: list[sa.ColumnElement[bool]] = []
+    """WHERE conditions for the incidents `user` may see that match a filter, as they may apply
+    it. Within a parameter values are alternatives (OR); different parameters must all hold (AND)."""
+    conds: list[sa.ColumnElement[bool]] = [visible_incidents_clause(user)]
     if f.date_from:
         conds.append(Incident.date >= f.date_from)
     if f.date_to:
@@ -214,7 +214,7 @@ def _escape_like(text: str) -> str:
 
 def filtered_incidents(f: IncidentFilter, user=None, sort: str = "date_desc") -> sa.Select:
     """SELECT of the incidents matching `f` that `user` may see, in the requested order."""
-    stmt = sa.select(Incident).where(visible_incidents_clause(user), *filter_conditions(f, user))
+    stmt = sa.select(Incident).where(*filter_conditions(f, user))
     if sort == "date_asc":
         return stmt.order_by(Incident.date.asc(), Incident.id.asc())
     return stmt.order_by(Incident.date.desc(), Incident.id.desc())
@@ -223,9 +223,5 @@ def filtered_incidents(f: IncidentFilter, user=None, sort: str = "date_desc") ->
 def count_incidents(f: IncidentFilter, user=None) -> int:
     from .extensions import db
 
-    stmt = (
-        sa.select(sa.func.count())
-        .select_from(Incident)
-        .where(visible_incidents_clause(user), *filter_conditions(f, user))
-    )
+    stmt = sa.select(sa.func.count()).select_from(Incident).where(*filter_conditions(f, user))
     return db.session.scalar(stmt) or 0

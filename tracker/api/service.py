@@ -27,7 +27,7 @@ from ..extensions import db
 from ..filters import SORTS, IncidentFilter, filter_conditions
 from ..location_privacy import region_shown_clause
 from ..models import Event, Incident, IncidentViolation, Perpetrator, Source, Victim
-from ..security import role_of, user_may_open, visible_incidents_clause
+from ..security import role_of, user_may_open
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -99,7 +99,7 @@ def reader_conditions(filters: IncidentFilter, user) -> list[sa.ColumnElement[bo
         raise ParameterError(
             _("Text search (q) needs an API token: it also searches place names that the public may not see.")
         )
-    conditions = [visible_incidents_clause(user), *filter_conditions(filters, user)]
+    conditions = filter_conditions(filters, user)
     conditions += [region_shown_clause(user, level) for level in ("admin1", "admin2") if getattr(filters, level)]
     return conditions
 

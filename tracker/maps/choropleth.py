@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from ..facts import VIOLATION_BITS
-from ..filters import IncidentFilter
+from ..filters import IncidentFilter, filter_conditions
 from ..grouping import sums_by
 from ..i18n import term_label
 from ..location_privacy import map_reader, region_shown_clause
@@ -22,7 +22,7 @@ from ..security import is_authenticated
 from ..taxonomy import VIOLATIONS
 from ..timeutil import utcnow
 from .links import region_list_path
-from .service import collection, reader_conditions
+from .service import collection
 
 TOP_VIOLATIONS = 3
 
@@ -42,7 +42,7 @@ def region_features(filters: IncidentFilter, user, level: str, public: bool) -> 
     `unmatched` (in a region name no boundary has), `max` (for the legend)."""
     filters, reader = map_reader(filters, user, public)
     column = getattr(Incident, level)
-    conditions = [*reader_conditions(filters, reader), region_shown_clause(reader, level), column != ""]
+    conditions = [*filter_conditions(filters, reader), region_shown_clause(reader, level), column != ""]
     figures: dict[str, RegionFigures] = {}
     # One scan, no join: the violations come from each incident's stored bit set.
     for bits, name, count, killed in sums_by([Incident.violation_bits, column], [Incident.killed], conditions):

@@ -18,7 +18,7 @@ from ..grouping import sums_by
 from ..i18n import term_label
 from ..location_privacy import Place, generalised_places, map_reader, placed_exactly
 from ..models import Incident, IncidentViolation
-from ..security import is_authenticated, visible_incidents_clause
+from ..security import is_authenticated
 from ..taxonomy import VIOLATIONS
 from ..templating import incident_date
 from .links import path_for, region_list_path
@@ -39,10 +39,6 @@ def cell_size(zoom: int, bbox: BBox) -> float:
     return max(360.0 / 2**zoom / CELLS_PER_TILE, bbox.span / MAX_CELLS_ACROSS)
 
 
-def reader_conditions(filters: IncidentFilter, user) -> list[sa.ColumnElement[bool]]:
-    return [visible_incidents_clause(user), *filter_conditions(filters, user)]
-
-
 def collection(features: list[dict], **properties) -> dict:
     return {"type": "FeatureCollection", "properties": properties, "features": features}
 
@@ -53,7 +49,7 @@ def map_features(filters: IncidentFilter, user, bbox: BBox, zoom: int, public: b
     Properties: `total` (the list's count), `located` (drawn somewhere on the map),
     `in_view` (drawn inside `bbox`) and `mode` ("points" or "clusters")."""
     filters, reader = map_reader(filters, user, public)
-    conditions = reader_conditions(filters, reader)
+    conditions = filter_conditions(filters, reader)
     exact, in_bbox = placed_exactly(reader), _in_bbox(bbox)
     total, exact_located, exact_in_view = _counts(conditions, exact, in_bbox)
     # No GROUP BY (a scan of its own) when every incident is drawn at its point, as for staff.
