@@ -98,8 +98,15 @@ def _ok(description: str, schema: dict) -> dict:
 
 BAD_REQUEST = _error("A parameter cannot be used; `details` lists each problem.")
 UNAUTHORIZED = _error(
-    "The Authorization header is malformed, or the token is unknown, revoked or its account deactivated."
+    "The Authorization header is malformed, or the token is unknown, revoked, expired (the message gives "
+    "the date) or its account deactivated."
 )
+# Every path: past API_RATE_LIMIT (per token, or per address without one), and while the database is down.
+TOO_MANY = {
+    **_error("Too many requests from this token or address in a short time."),
+    "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+}
+UNAVAILABLE = _error("The database is unavailable for a moment; try again.")
 
 LOCATION = _object(
     {
@@ -217,6 +224,14 @@ SECTION = _object(
 )
 
 
+def _with_common_responses(paths: dict) -> dict:
+    """Every operation may answer 429 (rate limit) and 503 (database down)."""
+    for operations in paths.values():
+        for operation in operations.values():
+            operation["responses"].update({"429": TOO_MANY, "503": UNAVAILABLE})
+    return paths
+
+
 def openapi_document() -> dict:
     return {
         "openapi": "3.0.3",
@@ -229,70 +244,72 @@ def openapi_document() -> dict:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{}, {"token": []}],
-        "paths": {
-            "/incidents": {
-                "get": {
-                    "operationId": "listIncidents",
-                    "summary": "Incidents matching the filters, newest first, a page at a time.",
-                    "parameters": [
-                        *_filter_parameters(period_required=False),
-                        _query("sort", {**_enum(SORTS), "default": SORTS[0]}, "Order (date, then id)."),
-                        _query(
-                            "limit",
-                            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-                            "Incidents per page.",
-                        ),
-                        _query("cursor", TEXT, "`next_cursor` of the previous page."),
-                    ],
-                    "responses": {
-                        "200": _ok("A page of incidents.", _ref("IncidentPage")),
-                        "400": BAD_REQUEST,
-                        "401": UNAUTHORIZED,
-                    },
-                }
-            },
-            "/incidents/{ref}": {
-                "get": {
-                    "operationId": "getIncident",
-                    "summary": "One incident.",
-                    "parameters": [
-                        {
-                            "name": "ref",
-                            "in": "path",
-                            "required": True,
-                            "schema": TEXT,
-                            "description": "The incident's reference, e.g. PE-2024-00042.",
-                        }
-                    ],
-                    "responses": {
-                        "200": _ok("The incident.", _ref("Incident")),
-                        "400": BAD_REQUEST,
-                        "401": UNAUTHORIZED,
-                        "404": _error("No such incident, or the caller may not see it."),
-                    },
-                }
-            },
-            "/stats": {
-                "get": {
-                    "operationId": "getStats",
-                    "summary": "The report sections' figures for a period (report authors, reviewers, admins).",
-                    "parameters": _filter_parameters(period_required=True),
-                    "responses": {
-                        "200": _ok("Figures per section.", _ref("Stats")),
-                        "400": BAD_REQUEST,
-                        "401": _error("No token, or a bad one."),
-                        "403": _error("The token's account may not read reports."),
-                    },
-                }
-            },
-            "/openapi.json": {
-                "get": {
-                    "operationId": "getOpenapi",
-                    "summary": "This document.",
-                    "responses": {"200": _ok("OpenAPI 3 document.", {"type": "object"}), "401": UNAUTHORIZED},
-                }
-            },
-        },
+        "paths": _with_common_responses(
+            {
+                "/incidents": {
+                    "get": {
+                        "operationId": "listIncidents",
+                        "summary": "Incidents matching the filters, newest first, a page at a time.",
+                        "parameters": [
+                            *_filter_parameters(period_required=False),
+                            _query("sort", {**_enum(SORTS), "default": SORTS[0]}, "Order (date, then id)."),
+                            _query(
+                                "limit",
+                                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+                                "Incidents per page.",
+                            ),
+                            _query("cursor", TEXT, "`next_cursor` of the previous page."),
+                        ],
+                        "responses": {
+                            "200": _ok("A page of incidents.", _ref("IncidentPage")),
+                            "400": BAD_REQUEST,
+                            "401": UNAUTHORIZED,
+                        },
+                    }
+                },
+                "/incidents/{ref}": {
+                    "get": {
+                        "operationId": "getIncident",
+                        "summary": "One incident.",
+                        "parameters": [
+                            {
+                                "name": "ref",
+                                "in": "path",
+                                "required": True,
+                                "schema": TEXT,
+                                "description": "The incident's reference, e.g. PE-2024-00042.",
+                            }
+                        ],
+                        "responses": {
+                            "200": _ok("The incident.", _ref("Incident")),
+                            "400": BAD_REQUEST,
+                            "401": UNAUTHORIZED,
+                            "404": _error("No such incident, or the caller may not see it."),
+                        },
+                    }
+                },
+                "/stats": {
+                    "get": {
+                        "operationId": "getStats",
+                        "summary": "The report sections' figures for a period (report authors, reviewers, admins).",
+                        "parameters": _filter_parameters(period_required=True),
+                        "responses": {
+                            "200": _ok("Figures per section.", _ref("Stats")),
+                            "400": BAD_REQUEST,
+                            "401": _error("No token, or a bad, expired or revoked one."),
+                            "403": _error("The token's account may not read reports."),
+                        },
+                    }
+                },
+                "/openapi.json": {
+                    "get": {
+                        "operationId": "getOpenapi",
+                        "summary": "This document.",
+                        "responses": {"200": _ok("OpenAPI 3 document.", {"type": "object"}), "401": UNAUTHORIZED},
+                    }
+                },
+            }
+        ),
         "components": {
             "securitySchemes": {
                 "token": {"type": "http", "scheme": "bearer", "description": "A personal API token (/account/tokens)."}
