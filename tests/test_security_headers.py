@@ -46,7 +46,7 @@ def test_every_kind_of_response_carries_the_headers(client, what):
     assert "'unsafe-inline'" not in directives["style-src"] and "'unsafe-inline'" not in directives["script-src"]
     assert (directives["object-src"], directives["base-uri"]) == ("'none'", "'none'")
     assert (directives["frame-ancestors"], directives["form-action"]) == ("'none'", "'self'")
-    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Referrer-Policy"] == "no-referrer"
     assert (headers["X-Content-Type-Options"], headers["X-Frame-Options"]) == ("nosniff", "DENY")
     assert "Strict-Transport-Security" not in headers  # plain HTTP: a browser would ignore it anyway
 

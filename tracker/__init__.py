@@ -48,6 +48,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure_password_hashing(app.config["PASSWORD_HASH_PROFILE"])
     init_login(app, login_manager)
 
+    from .fetch_metadata import init_fetch_metadata
+
+    init_fetch_metadata(app)
+
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
     from .auth.views import bp as auth_bp

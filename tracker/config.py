@@ -70,6 +70,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         # A monitor may spend an afternoon on one form: the token lives as long as the session.
         WTF_CSRF_TIME_LIMIT=None,
+        # Off: it needs a same-site Referer, which no-referrer pages never send (tracker/fetch_metadata.py).
+        WTF_CSRF_SSL_STRICT=False,
         MAX_CONTENT_LENGTH=50 * 1024 * 1024,  # uploads to import; TRACKER_MAX_UPLOAD_MB
         BABEL_DEFAULT_LOCALE="es",
         LANGUAGES=("es", "en"),

@@ -200,9 +200,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     # A list's address holds its filters and text searches, which may name people: it goes to no
-    # other site (tile hosts, a source's web page). Not "no-referrer": over HTTPS Flask-WTF
-    # refuses a form posted without a same-site Referer (WTF_CSRF_SSL_STRICT), so no one could log in.
-    "Referrer-Policy": "same-origin",
+    # site, not even in our own logs. Forms are checked by Fetch Metadata instead (fetch_metadata.py).
+    "Referrer-Policy": "no-referrer",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)",
 }
 # Behind HTTPS only (TRACKER_SECURE_COOKIES=1): browsers then refuse plain HTTP to the host for two years.
