@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 from flask_babel import refresh as refresh_locale
 
 from tests.support import PASSWORD, PG_URL, ROLES, SHARED_GEO, Auth, make_app, missing, postgres_schema, schema_created
@@ -51,9 +52,15 @@ def app(database_url, tmp_path):
 
 @pytest.fixture
 def client(app):
-    """A test client whose every request picks its language afresh: Flask-Babel caches the
-    locale on the app context, which the `app` fixture keeps open for the whole test."""
-    app.before_request(refresh_locale)
+    """A test client whose every request starts as a served one does. The `app` fixture keeps
+    one app context open for the whole test, where Flask-Babel caches the locale and
+    Flask-Login the user (in `g`): both are forgotten before anything else runs."""
+
+    def as_a_new_request():
+        g.pop("_login_user", None)
+        refresh_locale()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, as_a_new_request)
     return app.test_client()
 
 

@@ -81,3 +81,22 @@ def record(users, status="published", **overrides):
     for step in REVIEW_STEPS[: REVIEW_STEPS.index(status) + 1]:
         change_status(incident, step, users["reviewer"], "ok")
     return incident
+
+
+def restricted_incident(users, **overrides):
+    """Published, by default for partners and shown to the public at its department, with a
+    value in every restricted field: then only staff and its monitor may read its identities
+    and its place."""
+    values = dict(
+        title="Amenazas en el caso Kallpa",
+        place="Caserío Chontabamba",
+        visibility="partners",
+        public_location="admin1",
+        victims=[VictimData(group="environmental_defender", name="Rosa Yupanqui", organisation="Sachawasi")],
+        perpetrators=[PerpetratorData(type="company", name="Capataz Merino")],
+        sources=[
+            SourceData(kind="media", title="Nota Wayra", url="https://example.org/nota-reservada"),
+            SourceData(kind="testimony", title="Testimonio Ollanta", confidential=True),
+        ],
+    )
+    return record(users, **(values | overrides))

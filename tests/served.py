@@ -36,6 +36,7 @@ def gunicorn(url: str, instance: Path, workers: int, options: Sequence[str] = ()
     gunicorn.conf.py, whose settings `options` (command-line flags) override; stopped afterwards."""
     port = _free_port()
     env = {
+        **_data_key_of_the_tests_app(),
         **os.environ,
         "TRACKER_DATABASE_URL": url,
         "TRACKER_INSTANCE_PATH": str(instance),
@@ -57,6 +58,18 @@ def gunicorn(url: str, instance: Path, workers: int, options: Sequence[str] = ()
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _data_key_of_the_tests_app() -> dict[str, str]:
+    """TRACKER_DATA_KEY holding the keys of the test's app, whose database gunicorn serves from
+    an instance folder (and key folder) of its own."""
+    from flask import has_app_context
+
+    from tracker.crypto import encode_key, keyring
+
+    if not has_app_context():
+        return {}
+    return {"TRACKER_DATA_KEY": ",".join(encode_key(key_id, key) for key_id, key in keyring().keys.items())}
 
 
 def _answers(base: str) -> bool:

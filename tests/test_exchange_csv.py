@@ -246,7 +246,12 @@ def test_export_applies_the_shared_filters(app, runner, tmp_path):
     entry = db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.action == "export").order_by(AuditEntry.id)
     ).first()
-    assert entry.details == {"rows": 2, "format": "csv", "filters": [["from", "2023-01-01"], ["section", "1.2"]]}
+    assert entry.details == {
+        "rows": 2,
+        "format": "csv",
+        "filters": [["from", "2023-01-01"], ["section", "1.2"]],
+        "fields": ["exact_location"],  # which kinds of restricted field went out (tests/test_read_audit.py)
+    }
 
     bad = runner.invoke(args=["export", "-o", str(tmp_path / "x.csv"), "--section", "9.9"])
     assert bad.exit_code == 2 and "'9.9'" in bad.output

@@ -242,10 +242,13 @@ def test_a_full_disk_while_the_upload_is_received_says_why(client, auth, app, mo
 
 def test_an_upload_cut_off_midway_says_why(client, auth, app):
     auth.login("reviewer")
-    environ = EnvironBuilder(path="/import/", method="POST", data=csv_upload(*ROWS)).get_environ()
+    environ = EnvironBuilder(
+        path="/import/", method="POST", data=csv_upload(*ROWS), environ_base=client.environ_base
+    ).get_environ()
     body = environ["wsgi.input"].read()
     environ["wsgi.input"] = io.BytesIO(body[: len(body) // 2])  # Content-Length still says the whole
     environ.pop("wsgi.input_terminated", None)  # a server that leaves the length to werkzeug
+    environ["HTTP_COOKIE"] = f"session={client.get_cookie('session').value}"  # the reviewer's browser
     answer, status, _headers = client.run_wsgi_app(environ, buffered=True)  # as sent, not rebuilt
     assert status.startswith("400")
     assert "The upload was cut off before the whole file arrived. Upload it again." in b"".join(answer).decode()

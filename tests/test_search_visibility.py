@@ -8,13 +8,12 @@ import re
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.factories import record
+from tests.factories import restricted_incident
 from tests.support import PASSWORD
 from tracker.auth.service import create_user
 from tracker.auth.tokens import issue_token
 from tracker.exchange.exporter import export_rows
 from tracker.filters import count_incidents, parse_filters
-from tracker.incidents.data import PerpetratorData, SourceData, VictimData
 
 # a word of each field -> may a reader who sees no identities nor the exact place find it by it?
 WORDS = {
@@ -29,24 +28,6 @@ WORDS = {
 ROLES = ("viewer", "author", "other monitor", "monitor", "reviewer", "admin")
 SEE_EVERYTHING = {"monitor", "reviewer", "admin"}  # staff, and the monitor who recorded it
 REPORT_READERS = {"author", "reviewer", "admin"}
-
-
-def restricted_incident(users, **overrides):
-    """Published, by default for partners and shown to the public at its department: then only
-    staff and its monitor may read its identities and its place."""
-    values = dict(
-        title="Amenazas en el caso Kallpa",
-        place="Caserío Chontabamba",
-        visibility="partners",
-        public_location="admin1",
-        victims=[VictimData(group="environmental_defender", name="Rosa Yupanqui", organisation="Sachawasi")],
-        perpetrators=[PerpetratorData(type="company", name="Capataz Merino")],
-        sources=[
-            SourceData(kind="media", title="Nota Wayra", url="https://example.org/nota"),
-            SourceData(kind="testimony", title="Testimonio Ollanta", confidential=True),
-        ],
-    )
-    return record(users, **(values | overrides))
 
 
 @pytest.fixture

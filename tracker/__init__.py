@@ -19,7 +19,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    instance = Path(app.instance_path)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    instance.chmod(0o700)  # it holds the keys, the secret key and (SQLite) the database
 
     load_config(app, test_config)
     if app.config["PROXIES"]:  # docs/operations.md: behind a reverse proxy
@@ -31,10 +33,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         models,  # noqa: F401  (registers the tables)
         sqlite_settings,  # noqa: F401  (tunes every SQLite connection)
     )
+    from .crypto import has_encrypted_data, init_keyring
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .i18n import select_locale
 
     db.init_app(app)
+    _create_database_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    with app.app_context():
+        init_keyring(app, lambda: has_encrypted_data(db.engine))
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -87,3 +93,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _create_database_file(url: str) -> None:
+    """An SQLite database file made readable by its owner alone (SQLite gives its journal and
+    write-ahead log files the same mode)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        path = Path(parsed.database)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))

@@ -14,16 +14,20 @@ from .taxonomy import ROLES
 
 
 def register_commands(app: Flask) -> None:
+    from .backup.cli import register as register_backup
     from .exchange.cli import register as register_exchange
     from .regions.cli import register as register_regions
     from .reports.cli import register as register_reports
+    from .rotation import rotate_key_command
 
     app.cli.add_command(init_db)
     app.cli.add_command(create_user_command)
     app.cli.add_command(reset_password_command)
+    app.cli.add_command(rotate_key_command)
     register_regions(app)
     register_exchange(app)
     register_reports(app)
+    register_backup(app)
 
 
 @click.command("init-db")

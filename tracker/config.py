@@ -31,6 +31,9 @@ LOGIN_LIMITS = {
     "LOGIN_MAX_FAILURES_PER_ACCOUNT": 10,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 50,
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    # Server-side sessions (tracker/auth/sessions.py) end after this long idle, or alive.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
 }
 
 

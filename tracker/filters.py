@@ -18,7 +18,8 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from .facts import in_section
-from .models import Incident, IncidentViolation, Perpetrator, Source, Victim
+from .models import Incident, IncidentViolation, Perpetrator, Victim
+from .search_index import matching_all
 from .security import exact_location_clause, identities_clause, visible_incidents_clause
 from .taxonomy import (
     CONFIDENCES,
@@ -178,28 +179,18 @@ def filter_conditions(f: IncidentFilter, user) -> list[sa.ColumnElement[bool]]:
 
 def text_search_condition(q: str, user) -> sa.ColumnElement[bool]:
     """Incidents where `q` occurs in a field `user` may read (docs/architecture.md, "Privacy"):
-    the title, description and non-confidential source titles always; the place where they
-    may see the exact location; victim names and organisations, perpetrator names and
-    confidential source titles where they may see identities. Every listing searches through
-    here, so none can find an incident by a value its reader is not shown."""
+    the title, description (as a substring) and non-confidential source titles always; the place
+    where they may see the exact location; victim names and organisations, perpetrator names and
+    confidential source titles where they may see identities. Those fields are encrypted, so they
+    match by whole words, every word of `q` in one scope of the blind index (tracker/search_index.py).
+    Every listing searches through here, so none can find an incident by a value its reader is not shown."""
     pattern = f"%{_escape_like(q)}%"
-
-    def found_in(column) -> sa.ColumnElement[bool]:
-        return column.ilike(pattern, escape="\\")
-
     return sa.or_(
-        found_in(Incident.title),
-        found_in(Incident.description),
-        _with_child(Source, found_in(Source.title), Source.confidential.is_(False)),
-        sa.and_(exact_location_clause(user), found_in(Incident.place)),
-        sa.and_(
-            identities_clause(user),
-            sa.or_(
-                _with_child(Victim, sa.or_(found_in(Victim.name), found_in(Victim.organisation))),
-                _with_child(Perpetrator, found_in(Perpetrator.name)),
-                _with_child(Source, found_in(Source.title)),
-            ),
-        ),
+        Incident.title.ilike(pattern, escape="\\"),
+        Incident.description.ilike(pattern, escape="\\"),
+        matching_all(q, "source"),
+        sa.and_(exact_location_clause(user), matching_all(q, "place")),
+        sa.and_(identities_clause(user), matching_all(q, "identity")),
     )
 
 

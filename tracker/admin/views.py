@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import audit
 from ..auth import service as accounts
 from ..auth.forms import TokenForAccountForm
 from ..auth.passwords import hint as password_hint
@@ -125,4 +126,5 @@ def audit_log():
         has_next=len(entries) > AUDIT_PER_PAGE,
         action=action,
         actions=actions,
+        describe=audit.describe,
     )

@@ -20,6 +20,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from ..audit import restricted_shown as _shown
 from ..counts.model import Report
 from ..counts.service import build_report, report_statuses
 from ..errors import ServiceError
@@ -27,7 +28,7 @@ from ..extensions import db
 from ..filters import SORTS, IncidentFilter, filter_conditions
 from ..location_privacy import region_shown_clause
 from ..models import Event, Incident, IncidentViolation, Perpetrator, Source, Victim
-from ..security import role_of, user_may_open
+from ..security import incident_access, role_of, user_may_open
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -196,6 +197,12 @@ def incident_rows(*conditions, order=(), limit: int | None = None) -> list[Incid
         for row in db.session.execute(query.where(query.selected_columns[0].in_(ids))):
             children[name][row.incident_id].append(row)
     return [IncidentRecord(row, **{name: rows[row.id] for name, rows in children.items()}) for row in incidents]
+
+
+def restricted_shown(record: IncidentRecord, user) -> list[str]:
+    """The kinds of restricted field `user` is shown of this incident (audit.restricted_shown)."""
+    access = incident_access(user, record.incident)
+    return _shown(access, record.incident, record.victims, record.perpetrators, record.sources)
 
 
 def incident_page(

@@ -15,9 +15,10 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 
+from .. import audit
 from ..auth.throttle import limit_retry_after
 from ..auth.tokens import TokenExpired, user_for_token
-from ..extensions import csrf, limiter
+from ..extensions import csrf, db, limiter
 from ..filters import IncidentFilter, parse_filters
 from ..i18n import select_locale
 from ..location_privacy import region_placer
@@ -25,7 +26,16 @@ from ..security import can_read_reports, is_authenticated
 from .errors import ApiError, error_response, register_api_errors
 from .openapi import openapi_document
 from .serialise import incident_json, report_json
-from .service import Cursor, ParameterError, find_incident, incident_page, parse_limit, parse_sort, period_report
+from .service import (
+    Cursor,
+    ParameterError,
+    find_incident,
+    incident_page,
+    parse_limit,
+    parse_sort,
+    period_report,
+    restricted_shown,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -121,8 +131,21 @@ def list_incidents():
     if next_cursor:
         query = filters.to_args() + [("sort", sort), ("limit", str(limit)), ("cursor", next_cursor)]
         next_url = f"{url_for('api.list_incidents')}?{urlencode(query)}"
+    items = [incident_json(r, g.api_user, place_of) for r in page.records]
+    shown = sorted({kind for r in page.records for kind in restricted_shown(r, g.api_user)})
+    if shown:  # one entry for the page, not one per incident
+        audit.record(
+            "incident_read",
+            "api",
+            user=g.api_user,
+            fields=shown,
+            via="api_list",
+            rows=len(items),
+            filters=filters.to_args(),
+        )
+        db.session.commit()
     return jsonify(
-        items=[incident_json(r, g.api_user, place_of) for r in page.records],
+        items=items,
         limit=limit,
         next_cursor=next_cursor,
         next=next_url,
@@ -134,6 +157,7 @@ def incident(ref: str):
     found = find_incident(ref, g.api_user)
     if found is None:
         raise ApiError(404, _("No incident %(ref)s, or you may not see it.", ref=ref))
+    audit.record_read(found.incident.ref, restricted_shown(found, g.api_user), user=g.api_user, via="api")
     return jsonify(incident_json(found, g.api_user, region_placer(g.api_user)))
 
 

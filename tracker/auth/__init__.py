@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Flask, current_app, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
-from ..extensions import db
 from ..security import (
     HSTS,
     PUBLIC_ENDPOINTS,
@@ -22,16 +21,11 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(session_id: str):
-        """The session's user, unless the account is inactive or its password changed since
-        the session began (User.get_id: "<id>:<session generation>")."""
-        from ..models import User
+    def load_user(session_token: str):
+        """The user of a live server-side session (the cookie's user id is its token)."""
+        from .sessions import load
 
-        user_id, _colon, generation = session_id.partition(":")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        if user is None or not user.active or generation != str(user.session_generation):
-            return None
-        return user
+        return load(session_token)
 
     app.before_request(_require_login)
     app.after_request(_set_security_headers)

@@ -18,7 +18,7 @@ from ..models import PasswordReset, User
 from ..security import hash_password, verify_password
 from ..taxonomy import ROLES
 from ..timeutil import utcnow
-from . import throttle
+from . import sessions, throttle
 from .passwords import check_new_password
 from .throttle import Lockout
 
@@ -84,11 +84,16 @@ def authenticate(email: str, password: str, address: str = "") -> User | None:
         throttle.record_failure(account, address)
         db.session.commit()
         return None
-    throttle.forget_failures(account)
-    user.last_login_at = utcnow()
-    audit.record("login", f"user:{user.id}", user=user)
-    db.session.commit()
+    record_login(user)
     return user
+
+
+def record_login(user: User, **details: str) -> None:
+    """A login that succeeded: its account's failure count starts afresh."""
+    throttle.forget_failures(user.email)
+    user.last_login_at = utcnow()
+    audit.record("login", f"user:{user.id}", user=user, **details)
+    db.session.commit()
 
 
 def change_role(user: User, role: str, actor) -> None:
@@ -110,11 +115,12 @@ def set_active(user: User, active: bool, actor) -> None:
         db.session.commit()
 
 
-def _set_password(user: User, password: str) -> None:
-    """A new password ends every session of the account signed in before (see load_user)."""
+def _set_password(user: User, password: str, keep_session: str | None) -> None:
+    """A new password ends every session of the account but `keep_session` (the one it was
+    changed in)."""
     check_new_password(password, user.email, user.name)
     user.password_hash = hash_password(password)
-    user.session_generation += 1
+    sessions.end_all(user, keep=keep_session)
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -122,7 +128,7 @@ def change_password(user: User, current: str, new: str) -> None:
     unlocked screen."""
     if not verify_password(user.password_hash, current):
         raise ServiceError(_("The current password is wrong, so the password was not changed."))
-    _set_password(user, new)
+    _set_password(user, new, keep_session=user.session_token)
     audit.record("password_changed", f"user:{user.id}", user=user)
     db.session.commit()
 
@@ -170,7 +176,7 @@ def reset_for(plaintext: str) -> PasswordReset | None:
 def reset_password(reset: PasswordReset, new: str) -> User:
     """Set the password through a reset link, which then no longer works."""
     user = db.session.get_one(User, reset.user_id)
-    _set_password(user, new)
+    _set_password(user, new, keep_session=None)
     reset.used_at = utcnow()
     throttle.forget_failures(user.email)
     audit.record("password_reset", f"user:{user.id}", user=user)

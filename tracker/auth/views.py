@@ -1,8 +1,9 @@
-"""Account pages: login, logout, changing one's password, setting it through a reset link, and
-the user's own API tokens (/account/tokens; admins revoke anyone's from /admin/tokens through
-the same revoke action). HTTP only: service.py, throttle.py and tokens.py do the work."""
+"""Account pages: login, logout, changing one's password, setting it through a reset link, the
+user's own sessions (/account/sessions) and API tokens (/account/tokens; admins revoke anyone's
+from /admin/tokens through the same revoke action). HTTP only: service.py, sessions.py,
+throttle.py and tokens.py do the work."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -11,6 +12,7 @@ from ..errors import PermissionDenied, ServiceError
 from ..extensions import db, limiter
 from ..models import ApiToken
 from ..security import safe_redirect_target
+from . import sessions
 from .forms import ChangePasswordForm, LoginForm, NewPasswordForm, NewTokenForm
 from .passwords import hint as password_hint
 from .service import LoginLockedOut, authenticate, change_password, reset_for, reset_password
@@ -31,6 +33,8 @@ def login():
             headers = {"Retry-After": str(locked.retry_after)}
             return render_template("auth/login.html", form=form), 429, headers
         if user is not None:
+            session.clear()  # a new session: new token, new CSRF secret
+            sessions.start(user, request.user_agent.string)
             login_user(user)
             return redirect(safe_redirect_target(form.next.data or ""))
         form.password.errors.append(_("Wrong email or password."))
@@ -41,6 +45,8 @@ def login():
 def logout():
     audit.record("logout")
     db.session.commit()
+    if current_user.is_authenticated and current_user.session_token:
+        sessions.end(current_user.session_token)  # a copy of the cookie no longer works
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -59,6 +65,33 @@ def own_password():
             flash(_("Your password is changed. Your account's other sessions have ended."), "success")
             return redirect(url_for("auth.own_password"))
     return render_template("auth/password.html", form=form, hint=password_hint())
+
+
+@bp.get("/account/sessions")
+def own_sessions():
+    live = sessions.sessions_of(current_user)
+    this = sessions.digest(current_user.session_token)
+    return render_template(
+        "auth/sessions.html",
+        user_sessions=live,
+        this_session=next((s.id for s in live if s.token_hash == this), None),
+        idle_minutes=current_app.config["SESSION_IDLE_MINUTES"],
+        absolute_hours=current_app.config["SESSION_ABSOLUTE_HOURS"],
+    )
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+def end_own_session(session_id: int):
+    if sessions.end_one(current_user, session_id):
+        flash(_("That session has ended: the browser is logged out."), "success")
+    return redirect(url_for("auth.own_sessions"))
+
+
+@bp.post("/account/sessions/end-others")
+def end_other_sessions():
+    ended = sessions.end_sessions(current_user, current_user, keep=current_user.session_token)
+    flash(_("Other sessions ended: %(count)d. This one goes on.", count=ended), "success")
+    return redirect(url_for("auth.own_sessions"))
 
 
 @bp.route("/auth/reset/<token>", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import fields, replace
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -53,13 +53,14 @@ class Export:
         self.format = FORMATS[fmt]
         self.fmt, self.filters, self.reader, self.target = fmt, filters, reader, target
         self.rows = 0
+        self.restricted: set[str] = set()  # the kinds of restricted field written (audit.restricted_shown)
 
     def chunks(self) -> Iterator[bytes]:
         """The file in pieces. When it ends, or is abandoned (a download cut short), the audit
         log records who exported what and how many rows went out."""
         complete = False
         try:
-            yield from self.format.encode(self._counted(export_rows(self.filters, self.reader)))
+            yield from self.format.encode(self._counted(export_rows(self.filters, self.reader, self.restricted)))
             complete = True
         finally:
             if not complete:
@@ -67,6 +68,8 @@ class Export:
             details = {"rows": self.rows, "format": self.fmt, "filters": self.filters.to_args()}
             if self.reader is None:
                 details["public"] = True
+            if self.restricted:
+                details["fields"] = sorted(self.restricted)
             if not complete:
                 details["interrupted"] = True
             audit.record("export", self.target[:120], **details)
@@ -83,9 +86,10 @@ class Export:
             yield row
 
 
-def export_rows(f: IncidentFilter, reader=SYSTEM) -> Iterator[CsvIncident]:
+def export_rows(f: IncidentFilter, reader=SYSTEM, restricted: set[str] | None = None) -> Iterator[CsvIncident]:
     """The incidents matching `f` that `reader` may list, by date then reference, with
-    what the reader may not see of each left out."""
+    what the reader may not see of each left out; `restricted` collects the kinds of
+    restricted field that went out, for the audit log."""
     stmt = (
         sa.select(
             Incident.id,
@@ -114,11 +118,23 @@ def export_rows(f: IncidentFilter, reader=SYSTEM) -> Iterator[CsvIncident]:
                     perpetrators=children.perpetrators[r.id],
                     sources=children.sources[r.id],
                 )
+                if restricted is not None:
+                    access = _RowAccess(r.identities, r.exact)
+                    restricted.update(
+                        audit.restricted_shown(access, data, data.victims, data.perpetrators, data.sources)
+                    )
                 if not r.identities:
                     data = _without_identities(data)
                 if not r.exact and place_of is not None:  # None for SYSTEM, which sees every point
                     data = _generalised(data, place_of, public=reader is None)
                 yield CsvIncident(data=data, ref=r.ref, status=r.status)
+
+
+class _RowAccess(NamedTuple):
+    """The part of security.IncidentAccess an export decides in SQL, per row."""
+
+    identities: bool
+    exact_location: bool
 
 
 def _without_identities(d: IncidentData) -> IncidentData:

@@ -31,6 +31,7 @@ from ..facts import facts_of
 from ..incidents.data import SCALAR_FIELDS, IncidentData, point_problem
 from ..incidents.refs import allocate_refs, reserve_refs
 from ..models import DuplicateCandidate, Event, Incident, IncidentViolation, Perpetrator, Source, Victim
+from ..search_index import index_incidents
 from ..security import can_review
 from ..sqlite_settings import refresh_statistics
 from ..timeutil import utcnow
@@ -478,6 +479,7 @@ def _insert(rows: list[CsvIncident], stamp: dict, event_ids: dict[str, int]) -> 
         ).all()
     )
     _insert_children(rows, ids)
+    index_incidents((ids[row.ref], row.data) for row in rows)
     return ids
 
 

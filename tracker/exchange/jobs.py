@@ -70,7 +70,8 @@ def start_check(upload: FileStorage, fmt: str, user: User) -> ImportJob:
     folder = uploads_dir() / token
     name = upload.filename or "upload"
     try:
-        folder.mkdir(parents=True)
+        uploads_dir().mkdir(mode=0o700, exist_ok=True)  # the files may name people: the owner alone reads them
+        folder.mkdir(mode=0o700)
         upload.save(folder / (secure_filename(name) or "upload"))
     except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)

@@ -22,6 +22,7 @@ from ..facts import facts_of
 from ..i18n import term_label
 from ..models import Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source, StatusChange, Victim
 from ..regions.service import placed_names
+from ..search_index import index_incidents
 from ..security import can_record, can_review, incident_access, is_owner
 from ..taxonomy import STATUSES
 from ..timeutil import utcnow
@@ -181,6 +182,7 @@ def create_incident(data: IncidentData, user) -> Incident:
     _apply(incident, data)
     db.session.add(incident)
     db.session.flush()
+    index_incidents([(incident.id, data)])
     _record_version(incident, user, None)
     audit.record("incident_created", incident.ref, user=user)
     db.session.commit()
@@ -220,6 +222,7 @@ def revise_incident(incident: Incident, data: IncidentData, user, status: str | 
         incident.status = status
         incident.updated_at = utcnow()  # an UPDATE of the row bumps `version`
     db.session.flush()
+    index_incidents([(incident.id, data)])
     _record_version(incident, user, before)
     return True
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from .. import audit
 from ..errors import InvalidTransition, ServiceError
 from ..extensions import db
 from ..filters import SORTS, count_incidents, filtered_incidents, parse_filters
@@ -138,10 +139,15 @@ def edit(ref: str):
 @bp.get("/<ref>")
 def detail(ref: str):
     incident = _get_visible(ref)
+    access = incident_access(current_user, incident)
+    audit.record_read(
+        incident.ref,
+        audit.restricted_shown(access, incident, incident.victims, incident.perpetrators, incident.sources),
+    )
     return render_template(
         "incidents/detail.html",
         incident=incident,
-        access=incident_access(current_user, incident),
+        access=access,
         transitions=allowed_transitions(incident, current_user),
         status_form=StatusForm(version=incident.version),
         just_saved=request.args.get("saved") == "1",

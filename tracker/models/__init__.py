@@ -7,7 +7,9 @@ from .exchange import DuplicateCandidate, ImportJob
 from .incident import Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source, StatusChange, Victim
 from .ref_counter import RefCounter
 from .region import LEVELS, Region
+from .search import SearchTerm
 from .user import User
+from .user_session import RecoveryCode, UserSession
 
 __all__ = [
     "ApiToken",
@@ -21,11 +23,14 @@ __all__ = [
     "IncidentViolation",
     "LEVELS",
     "PasswordReset",
+    "RecoveryCode",
     "Perpetrator",
     "RefCounter",
     "Region",
+    "SearchTerm",
     "Source",
     "StatusChange",
     "User",
+    "UserSession",
     "Victim",
 ]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from ..crypto import EncryptedJSON
 from ..extensions import Model
 from ..timeutil import utcnow
 
@@ -34,8 +35,9 @@ class ImportJob(Model):
     done: so.Mapped[int] = so.mapped_column(default=0)
     total: so.Mapped[int | None]
     skip_invalid: so.Mapped[bool] = so.mapped_column(default=False)
-    # the check's report (counts, problems, first rows), then the import's counts
-    summary: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    # the check's report (counts, problems, first rows with their places), then the import's
+    # counts: encrypted as a whole
+    summary: so.Mapped[dict[str, Any]] = so.mapped_column(EncryptedJSON, default=dict)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     finished_at: so.Mapped[datetime | None]
     # the process that runs it ("pid:start@machine", tracker/exchange/jobs.py) and when it last

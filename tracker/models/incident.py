@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from ..crypto import EncryptedJSON, EncryptedText
 from ..extensions import Model
 from ..timeutil import utcnow
 
@@ -51,7 +52,7 @@ class Incident(Model):
     date_precision: so.Mapped[str] = so.mapped_column(sa.String(10), default="day")
     end_date: so.Mapped[dt.date | None]
 
-    place: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    place: so.Mapped[str] = so.mapped_column(EncryptedText, default="")  # restricted, encrypted
     latitude: so.Mapped[float | None]
     longitude: so.Mapped[float | None]
     geo_precision: so.Mapped[str] = so.mapped_column(sa.String(10), default="exact")
@@ -142,8 +143,8 @@ class Victim(Model):
     group: so.Mapped[str] = so.mapped_column(sa.String(40))
     count: so.Mapped[int] = so.mapped_column(default=1)
     gender: so.Mapped[str] = so.mapped_column(sa.String(12), default="unknown")
-    name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")  # restricted
-    organisation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")  # restricted
+    name: so.Mapped[str] = so.mapped_column(EncryptedText, default="")  # restricted, encrypted
+    organisation: so.Mapped[str] = so.mapped_column(EncryptedText, default="")  # restricted, encrypted
     indigenous: so.Mapped[bool] = so.mapped_column(default=False)
     lgbtiq: so.Mapped[bool] = so.mapped_column(default=False)
     woman_defender: so.Mapped[bool] = so.mapped_column(default=False)
@@ -159,7 +160,7 @@ class Perpetrator(Model):
     incident_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     position: so.Mapped[int] = so.mapped_column(default=0)
     type: so.Mapped[str] = so.mapped_column(sa.String(40))
-    name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    name: so.Mapped[str] = so.mapped_column(EncryptedText, default="")  # restricted, encrypted
     involvement: so.Mapped[str] = so.mapped_column(sa.String(12), default="direct")
 
     incident: so.Mapped[Incident] = so.relationship(back_populates="perpetrators")
@@ -172,8 +173,9 @@ class Source(Model):
     incident_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     position: so.Mapped[int] = so.mapped_column(default=0)
     kind: so.Mapped[str] = so.mapped_column(sa.String(20))
-    title: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
-    url: so.Mapped[str] = so.mapped_column(sa.String(1000), default="")
+    # encrypted whether confidential or not: a source may become confidential later
+    title: so.Mapped[str] = so.mapped_column(EncryptedText, default="")
+    url: so.Mapped[str] = so.mapped_column(EncryptedText, default="")
     publisher: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     published_on: so.Mapped[date | None]
     reliability: so.Mapped[str] = so.mapped_column(sa.String(1), default="F")
@@ -210,8 +212,9 @@ class IncidentVersion(Model):
     version: so.Mapped[int]
     user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    snapshot: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
-    changes: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    # they hold names and places: encrypted as a whole
+    snapshot: so.Mapped[dict[str, Any]] = so.mapped_column(EncryptedJSON)
+    changes: so.Mapped[dict[str, Any]] = so.mapped_column(EncryptedJSON, default=dict)
 
     incident: so.Mapped[Incident] = so.relationship(back_populates="versions")
     user: so.Mapped["User | None"] = so.relationship()

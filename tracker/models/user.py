@@ -23,16 +23,30 @@ class User(UserMixin, Model):
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_login_at: so.Mapped[datetime | None]
-    # Raised by every password change; part of the session's user id (get_id), so a session
-    # cookie issued before the change no longer signs anyone in.
-    session_generation: so.Mapped[int] = so.mapped_column(default=0)
+    # The second factor, whose enrolment and login step are still to come (issue 15): a TOTP
+    # secret, in use once confirmed with a first code; the last time step used, so that no code
+    # works twice.
+    totp_secret: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    totp_confirmed_at: so.Mapped[datetime | None]
+    totp_last_step: so.Mapped[int | None]
+
+    __allow_unmapped__ = True  # lets session_token be a plain attribute, not a column
+    # The token of the server-side session this object was loaded for or logged in with
+    # (tracker/auth/sessions.py): Flask-Login keeps it in the cookie as the user id.
+    session_token: str | None = None
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_generation}"
+        if self.session_token is None:
+            raise RuntimeError("log in through tracker.auth.sessions.start, which makes the session token")
+        return self.session_token
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_confirmed_at is not None
 
     @property
     def display_name(self) -> str:

@@ -49,9 +49,22 @@ def export_report(report: Report, fmt: str, user, locale: str, score: Score | No
         period=[report.period_from.isoformat(), report.period_to.isoformat()],
         filters=report.filters.to_args(),
         incidents=report.incidents,
+        **_restricted(report),
     )
     db.session.commit()
     return data
+
+
+def _restricted(report: Report) -> dict[str, list[str]]:
+    """The kinds of restricted field the report's list of killings carries: defenders' names,
+    and places that only some readers may see (no place is listed for the others)."""
+    killings = [k for section in report.sections for k in section.killings]
+    kinds = []
+    if any(k.names for k in killings):
+        kinds.append(audit.IDENTITIES)
+    if any(k.place for k in killings):
+        kinds.append(audit.EXACT_LOCATION)
+    return {"fields": kinds} if kinds else {}
 
 
 def tidy_rows(report: Report) -> Iterator[tuple[str, str, str, int]]:
