@@ -24,7 +24,7 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 CONF = PROJECT_ROOT / "gunicorn.conf.py"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -34,7 +34,7 @@ def _free_port() -> int:
 def gunicorn(url: str, instance: Path, workers: int, options: Sequence[str] = ()) -> Iterator[str]:
     """The base URL of gunicorn serving the app on database `url` with `workers` workers and
     gunicorn.conf.py, whose settings `options` (command-line flags) override; stopped afterwards."""
-    port = _free_port()
+    port = free_port()
     env = {
         **_data_key_of_the_tests_app(),
         **os.environ,

@@ -79,6 +79,22 @@ def test_the_exact_place_of_a_generalised_public_incident_is_an_audited_read(cli
         assert kinds == [["exact_location", "identities"]]
 
 
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", ["history", "edit"])
+def test_the_history_and_the_edit_form_are_audited_reads_too(client, auth, users, role, page):
+    incident = submit_incident(incident_data(visibility="partners"), users["monitor"])  # still editable
+    login(auth, role)
+    answer = client.get(f"/incidents/{incident.ref}/{page}")
+    entries = reads()
+    if role in ("admin", "reviewer", "monitor"):  # staff, and the monitor who recorded it
+        assert answer.status_code == 200
+        (entry,) = entries
+        assert (entry.target, entry.details["via"]) == (incident.ref, page)
+        assert sorted(entry.details["fields"]) == ["exact_location", "identities"]
+    else:  # refused, or sent to log in: nothing was read
+        assert answer.status_code in (302, 403, 404) and entries == []
+
+
 @pytest.mark.parametrize("role", ["admin", "reviewer", "monitor"])
 def test_a_read_without_restricted_fields_writes_nothing(client, auth, users, role):
     # no names, no organisation, no confidential source, a place the public sees too

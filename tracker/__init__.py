@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .admin.views import bp as admin_bp
     from .api.views import bp as api_bp
+    from .auth.second_factor_views import bp as second_factor_bp
     from .auth.views import bp as auth_bp
     from .exchange.blueprint import bp as exchange_bp
     from .incidents.views import bp as incidents_bp
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in (
         main_bp,
         auth_bp,
+        second_factor_bp,
         incidents_bp,
         admin_bp,
         reports_bp,

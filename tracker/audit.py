@@ -108,9 +108,13 @@ def _read(d: dict) -> str:
             n,
             fields=_fields(d.get("fields")),
         )
-    if d.get("via") == "api":
-        return _("read %(fields)s through the API", fields=_fields(d.get("fields")))
-    return _("opened the incident with %(fields)s", fields=_fields(d.get("fields")))
+    fields = _fields(d.get("fields"))
+    wording = {
+        "api": _("read %(fields)s through the API", fields=fields),
+        "history": _("opened the incident's history with %(fields)s", fields=fields),
+        "edit": _("opened the incident's edit form with %(fields)s", fields=fields),
+    }
+    return wording.get(d.get("via", ""), _("opened the incident with %(fields)s", fields=fields))
 
 
 DESCRIPTIONS: dict[str, Callable[[dict], str]] = {
@@ -127,6 +131,14 @@ DESCRIPTIONS: dict[str, Callable[[dict], str]] = {
         "logins locked after %(n)s failures (%(scope)s)", n=d.get("failures", "?"), scope=d.get("scope", "?")
     ),
     "sessions_ended": lambda d: _("%(n)s sessions ended", n=d.get("sessions", "?")),
+    "login": lambda d: {"totp": _("with a code from the phone"), "recovery": _("with a recovery code")}.get(
+        str(d.get("second_factor")), _("with the password alone")
+    ),
+    "login_failed": lambda d: (
+        _("wrong code from the phone") if d.get("step") == "code" else _("wrong email or password")
+    ),
+    "second_factor_reset": lambda d: _("second factor turned off; %(n)s sessions ended", n=d.get("sessions", "?")),
+    "second_factor_removed": lambda d: _("second factor turned off; %(n)s sessions ended", n=d.get("sessions", "?")),
     "import": lambda d: _(
         "imported %(rows)s rows: %(created)s created, %(updated)s updated, %(unchanged)s unchanged",
         rows=d.get("rows", "?"),

@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 
+from . import mail
 from .errors import ServiceError
 from .taxonomy import ROLES
 
@@ -75,3 +76,21 @@ def reset_password_command(email: str):
         path = url_for("auth.reset_with_link", token=token)
     click.echo(f"Give {user.email} this address on the tracker (it works once, for 24 hours):")
     click.echo(path)
+    if mail.configured():
+        _mail_link(user, path)
+
+
+def _mail_link(user, path: str) -> None:
+    """With SMTP configured, the link goes by mail too, as a full address under BASE_URL."""
+    from .auth.service import mail_reset_link
+
+    base = current_app.config["BASE_URL"].rstrip("/")
+    if not base:
+        click.echo("Not sent by mail: set TRACKER_BASE_URL (e.g. https://tracker.example.org) to mail links.")
+        return
+    try:
+        mail_reset_link(user, base + path)
+    except mail.MailError as exc:
+        click.echo(f"Not sent by mail: {exc}")
+    else:
+        click.echo(f"Also sent by mail to {user.email}.")

@@ -47,6 +47,19 @@ def _persistent_secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _roles(value: str) -> tuple[str, ...]:
+    """A comma-separated list of role names, refused at start-up if one is unknown."""
+    from .taxonomy import ROLES
+
+    roles = tuple(filter(None, (part.strip() for part in value.split(","))))
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown:
+        raise ValueError(
+            f"TRACKER_REQUIRE_2FA_ROLES names unknown roles {', '.join(unknown)}; the roles are {', '.join(ROLES)}."
+        )
+    return roles
+
+
 def load_config(app: Flask, test_config: dict | None) -> None:
     instance = Path(app.instance_path)
     app.config.from_mapping(
@@ -81,6 +94,19 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         INCIDENTS_PER_PAGE=25,
         REF_PREFIX="PE",
         PASSWORD_HASH_PROFILE="RFC_9106_LOW_MEMORY",  # noqa: S106 - the name of argon2 parameters, not a password
+        # Roles whose accounts reach nothing but enrolment until they have a second factor
+        # (tracker/auth/second_factor.py); TRACKER_REQUIRE_2FA_ROLES, comma-separated, may be empty.
+        REQUIRE_2FA_ROLES=("admin", "reviewer"),
+        TOTP_ISSUER="Civic-space tracker",  # the name authenticator apps show beside the code
+        # Mail (tracker/mail.py): off while SMTP_HOST is empty. SMTP_SECURITY: starttls, ssl or none.
+        SMTP_HOST="",
+        SMTP_PORT=587,
+        SMTP_SECURITY="starttls",
+        SMTP_USER="",
+        SMTP_PASSWORD="",
+        SMTP_FROM="tracker@localhost",
+        # The address users reach the tracker at, for links made without a request (the console).
+        BASE_URL="",
     )
     app.config.from_pyfile("config.py", silent=True)
     env = os.environ
@@ -92,6 +118,16 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["TILE_ATTRIBUTION"] = env["TRACKER_TILE_ATTRIBUTION"]
     if env.get("TRACKER_SECURE_COOKIES") == "1":
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+        # The browser then takes the cookie only over HTTPS, for this host alone and every path:
+        # no subdomain or other path can set or shadow it.
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+    if "TRACKER_REQUIRE_2FA_ROLES" in env:
+        app.config["REQUIRE_2FA_ROLES"] = _roles(env["TRACKER_REQUIRE_2FA_ROLES"])
+    for name in ("TOTP_ISSUER", "SMTP_HOST", "SMTP_SECURITY", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "BASE_URL"):
+        if f"TRACKER_{name}" in env:
+            app.config[name] = env[f"TRACKER_{name}"]
+    if "TRACKER_SMTP_PORT" in env:
+        app.config["SMTP_PORT"] = int(env["TRACKER_SMTP_PORT"])
     if "TRACKER_MAX_UPLOAD_MB" in env:
         app.config["MAX_CONTENT_LENGTH"] = int(env["TRACKER_MAX_UPLOAD_MB"]) * 1024 * 1024
     if "TRACKER_API_RATE_LIMIT" in env:

@@ -145,11 +145,18 @@ def init_keyring(app: Flask, has_encrypted_data) -> None:
 
 def has_encrypted_data(engine: sa.Engine) -> bool:
     """Whether the database may hold values encrypted by this module: its schema has the search
-    index (revision 0011 on) and an incident is stored. Two small queries at start-up."""
+    index (revision 0011 on) and an incident, or an account's second factor, is stored. Small
+    queries at start-up."""
     if not sa.inspect(engine).has_table("search_terms"):
         return False
     with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT 1 FROM incidents LIMIT 1")).first() is not None
+        return any(
+            conn.execute(sa.text(query)).first() is not None
+            for query in (
+                "SELECT 1 FROM incidents LIMIT 1",
+                "SELECT 1 FROM users WHERE totp_secret IS NOT NULL LIMIT 1",
+            )
+        )
 
 
 def keyring() -> Keyring:

@@ -180,9 +180,9 @@ def user_may_open(user: User | None, incident: AccessedIncident) -> bool:
 PUBLIC_ENDPOINTS = frozenset(
     {
         "auth.login",
+        "second_factor.login_code",  # after the password, before the session
         "auth.reset_with_link",
         "static",
-        "vendor",
         "main.set_language",
         "main.health",
         "maps.public_map",
@@ -192,6 +192,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "exchange.exports.public",
     }
 )
+# What an account that must have a second factor, and has none yet, may reach besides the
+# public endpoints (auth.require_second_factor).
+ENROLMENT_ENDPOINTS = frozenset({"second_factor.setup", "auth.logout"})
 # Blueprints that identify their callers themselves (the API, by token; without one a caller
 # is anonymous and sees public data only): the login gate lets them answer, not redirect.
 SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})

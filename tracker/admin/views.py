@@ -5,9 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
-from .. import audit
+from .. import audit, mail
+from ..auth import second_factor, sessions
 from ..auth import service as accounts
 from ..auth.forms import TokenForAccountForm
 from ..auth.passwords import hint as password_hint
@@ -86,8 +88,14 @@ def make_reset_link(user_id: int):
     """A single-use link to set a new password, shown on this response only (a flashed message
     would travel in the session cookie)."""
     user = _user_or_404(user_id)
-    token = accounts.make_reset_link(user, actor=current_user)
-    return _users_page(NewUserForm(formdata=None), (user, url_for("auth.reset_with_link", token=token, _external=True)))
+    link = url_for("auth.reset_with_link", token=accounts.make_reset_link(user, actor=current_user), _external=True)
+    if mail.configured():
+        try:
+            accounts.mail_reset_link(user, link)
+            flash(_("The link was also sent by mail to %(email)s.", email=user.email), "success")
+        except mail.MailError as exc:
+            flash(_("%(problem)s Give the link by hand.", problem=str(exc)), "error")
+    return _users_page(NewUserForm(formdata=None), (user, link))
 
 
 @bp.post("/users/<int:user_id>/unlock")
@@ -95,6 +103,32 @@ def unlock_logins(user_id: int):
     user = _user_or_404(user_id)
     accounts.unlock_logins(user, actor=current_user)
     flash(_("%(email)s can log in again at once.", email=user.email), "success")
+    return redirect(url_for("admin.users"))
+
+
+def _own_session(user: User) -> str | None:
+    """The admin's own session, kept when they act on their own account."""
+    return current_user.session_token if user.id == current_user.id else None
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+def end_sessions(user_id: int):
+    user = _user_or_404(user_id)
+    ended = sessions.end_sessions(user, current_user, keep=_own_session(user))
+    flash(
+        ngettext("%(email)s: %(num)d session ended.", "%(email)s: %(num)d sessions ended.", ended, email=user.email),
+        "success",
+    )
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/second-factor/reset")
+def reset_second_factor(user_id: int):
+    """For a lost phone: the factor and its recovery codes go, with every session of the account;
+    its next login sets up a new one if the role requires it."""
+    user = _user_or_404(user_id)
+    second_factor.remove(user, actor=current_user, keep_session=_own_session(user))
+    flash(_("%(email)s has no second factor now, and is logged out everywhere.", email=user.email), "success")
     return redirect(url_for("admin.users"))
 
 

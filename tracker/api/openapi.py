@@ -224,10 +224,18 @@ SECTION = _object(
 )
 
 
+MUST_ENROL = _error(
+    "The token's account must set up a second factor on the web pages before its tokens work "
+    "(roles in TRACKER_REQUIRE_2FA_ROLES)."
+)
+
+
 def _with_common_responses(paths: dict) -> dict:
-    """Every operation may answer 429 (rate limit) and 503 (database down)."""
+    """Every operation may answer 403 (a token whose account must enrol a second factor), 429
+    (rate limit) and 503 (database down)."""
     for operations in paths.values():
         for operation in operations.values():
+            operation["responses"].setdefault("403", MUST_ENROL)
             operation["responses"].update({"429": TOO_MANY, "503": UNAVAILABLE})
     return paths
 
@@ -297,7 +305,9 @@ def openapi_document() -> dict:
                             "200": _ok("Figures per section.", _ref("Stats")),
                             "400": BAD_REQUEST,
                             "401": _error("No token, or a bad, expired or revoked one."),
-                            "403": _error("The token's account may not read reports."),
+                            "403": _error(
+                                "The token's account may not read reports, or must set up a second factor first."
+                            ),
                         },
                     }
                 },

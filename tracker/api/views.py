@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 
 from .. import audit
+from ..auth.second_factor import must_enrol
 from ..auth.throttle import limit_retry_after
 from ..auth.tokens import TokenExpired, user_for_token
 from ..extensions import csrf, db, limiter
@@ -95,6 +96,15 @@ def identify_caller():
             401,
             _("This token is not valid: it is unknown or revoked, or its account is deactivated."),
             headers={"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'},
+        )
+    if must_enrol(g.api_user):
+        raise ApiError(
+            403,
+            _(
+                "This token's account must set up a second factor before its tokens work: log in on the web "
+                "pages and follow the steps at %(url)s.",
+                url=url_for("second_factor.setup"),
+            ),
         )
 
 

@@ -6,6 +6,7 @@ from flask import Flask, current_app, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
 from ..security import (
+    ENROLMENT_ENDPOINTS,
     HSTS,
     PUBLIC_ENDPOINTS,
     SECURITY_HEADERS,
@@ -28,6 +29,7 @@ def init_login(app: Flask, login_manager: LoginManager) -> None:
         return load(session_token)
 
     app.before_request(_require_login)
+    app.before_request(_require_second_factor)
     app.after_request(_set_security_headers)
 
 
@@ -45,6 +47,22 @@ def _require_login():
     # typed input there (static/js/form-keeper.js), so nothing is lost by logging in again.
     target = request.full_path.rstrip("?") if request.method == "GET" else request.path
     return redirect(url_for("auth.login", next=target))
+
+
+def _require_second_factor():
+    """An account whose role must have a second factor, and has none yet, is sent to enrolment
+    from every page but the public ones and logout (the API refuses its tokens: api/views.py)."""
+    from .second_factor import must_enrol
+
+    if (
+        current_user.is_authenticated
+        and request.blueprint not in SELF_AUTHENTICATING_BLUEPRINTS
+        and request.endpoint not in PUBLIC_ENDPOINTS | ENROLMENT_ENDPOINTS
+        and request.endpoint is not None
+        and must_enrol(current_user)
+    ):
+        return redirect(url_for("second_factor.setup"))
+    return None
 
 
 def _set_security_headers(response):

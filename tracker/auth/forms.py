@@ -1,4 +1,5 @@
-"""Forms of the account pages: login, passwords, and API tokens (the user's own and the admin's)."""
+"""Forms of the account pages: login, second factor, passwords, and API tokens (the user's own
+and the admin's)."""
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -16,6 +17,16 @@ class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     next = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    """A code from the authenticator app (or, at login, a recovery code)."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(message=_l("Type the code."))])
+
+
+class RemoveSecondFactorForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[DataRequired(message=_l("Type your password."))])
 
 
 class NewPasswordForm(FlaskForm):

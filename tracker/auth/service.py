@@ -11,14 +11,14 @@ from functools import cache
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import audit
+from .. import audit, mail
 from ..errors import ServiceError
 from ..extensions import db
 from ..models import PasswordReset, User
 from ..security import hash_password, verify_password
 from ..taxonomy import ROLES
 from ..timeutil import utcnow
-from . import sessions, throttle
+from . import second_factor, sessions, throttle
 from .passwords import check_new_password
 from .throttle import Lockout
 
@@ -73,23 +73,44 @@ class LoginLockedOut(ServiceError):
 
 def authenticate(email: str, password: str, address: str = "") -> User | None:
     """The user if email and password match an active account; every attempt is audited.
-    Raises LoginLockedOut, without looking at the password, while a lockout lasts."""
+    Raises LoginLockedOut, without looking at the password, while a lockout lasts. For an
+    account with a second factor the login is not done yet (`verify_second_factor`)."""
     account = normalise_email(email)[:254]
     if locked := throttle.lockout(account, address):
         raise LoginLockedOut(locked)
     user = find_user(email)
     ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not ok or not user.active:
-        audit.record("login_failed", f"user:{user.id}" if user else "", user=None, actor=account)
-        throttle.record_failure(account, address)
-        db.session.commit()
+        _failed(account, address, user)
         return None
-    record_login(user)
+    if not user.has_second_factor:
+        record_login(user)
     return user
 
 
+def verify_second_factor(user: User, code: str, address: str = "") -> str | None:
+    """The login's second step: how `code` proved it ("totp" or "recovery"), or None. A wrong
+    code counts as a failed login, so the throttle limits guessing codes as it does passwords."""
+    if locked := throttle.lockout(user.email, address):
+        raise LoginLockedOut(locked)
+    if not user.active:
+        return None
+    method = second_factor.check_login_code(user, code)
+    if method is None:
+        _failed(user.email, address, user, step="code")
+        return None
+    record_login(user, second_factor=method)
+    return method
+
+
+def _failed(account: str, address: str, user: User | None, **details: str) -> None:
+    audit.record("login_failed", f"user:{user.id}" if user else "", user=None, actor=account, **details)
+    throttle.record_failure(account, address)
+    db.session.commit()
+
+
 def record_login(user: User, **details: str) -> None:
-    """A login that succeeded: its account's failure count starts afresh."""
+    """A login that succeeded, with every factor: its account's failure count starts afresh."""
     throttle.forget_failures(user.email)
     user.last_login_at = utcnow()
     audit.record("login", f"user:{user.id}", user=user, **details)
@@ -155,6 +176,21 @@ def make_reset_link(user: User, actor=None) -> str:
     audit.record("password_reset_link_made", f"user:{user.id}", user=actor)
     db.session.commit()
     return plaintext
+
+
+def mail_reset_link(user: User, url: str) -> None:
+    """Mail a reset link to the account's own address (raises mail.MailError); audited."""
+    mail.send(
+        user.email,
+        _("Set a new password for the incident tracker"),
+        _(
+            "An administrator made a link for you to set a new password on the incident tracker:\n\n%(url)s\n\n"
+            "It works once, for 24 hours. If you did not ask for it, tell your administrator.",
+            url=url,
+        ),
+    )
+    audit.record("password_reset_link_mailed", f"user:{user.id}")
+    db.session.commit()
 
 
 def unlock_logins(user: User, actor) -> None:

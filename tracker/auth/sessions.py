@@ -11,7 +11,8 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, request, session
+from flask_login import login_user
 
 from .. import audit
 from ..extensions import db
@@ -75,6 +76,14 @@ def start(user: User, user_agent: str) -> str:
     db.session.commit()
     user.session_token = token
     return token
+
+
+def sign_in(user: User) -> None:
+    """Log `user` in on this browser: the old cookie session (and its CSRF secret) is dropped,
+    and a new server-side session begins."""
+    session.clear()
+    start(user, request.user_agent.string)
+    login_user(user)
 
 
 def load(token: str) -> User | None:

@@ -3,7 +3,7 @@ user's own sessions (/account/sessions) and API tokens (/account/tokens; admins 
 from /admin/tokens through the same revoke action). HTTP only: service.py, sessions.py,
 throttle.py and tokens.py do the work."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -15,6 +15,7 @@ from ..security import safe_redirect_target
 from . import sessions
 from .forms import ChangePasswordForm, LoginForm, NewPasswordForm, NewTokenForm
 from .passwords import hint as password_hint
+from .second_factor_views import begin_code_step
 from .service import LoginLockedOut, authenticate, change_password, reset_for, reset_password
 from .throttle import limit_retry_after
 from .tokens import issue_token, revoke_token, tokens_of
@@ -32,10 +33,11 @@ def login():
             form.password.errors.append(str(locked))
             headers = {"Retry-After": str(locked.retry_after)}
             return render_template("auth/login.html", form=form), 429, headers
+        if user is not None and user.has_second_factor:
+            begin_code_step(user, form.next.data or "")
+            return redirect(url_for("second_factor.login_code"))
         if user is not None:
-            session.clear()  # a new session: new token, new CSRF secret
-            sessions.start(user, request.user_agent.string)
-            login_user(user)
+            sessions.sign_in(user)
             return redirect(safe_redirect_target(form.next.data or ""))
         form.password.errors.append(_("Wrong email or password."))
     return render_template("auth/login.html", form=form)

@@ -16,7 +16,7 @@ from ..filters import SORTS, count_incidents, filtered_incidents, parse_filters
 from ..i18n import term_label
 from ..models import Incident
 from ..regions.service import outlines_geojson, region_names
-from ..security import can_record, incident_access, user_may_open
+from ..security import IncidentAccess, can_record, incident_access, user_may_open
 from ..taxonomy import STATUSES
 from .forms import IncidentForm, StatusForm, initial_data, row_templates
 from .service import EditConflict, allowed_transitions, change_status, create_incident, snapshot, update_incident
@@ -128,6 +128,7 @@ def edit(ref: str):
     if not incident_access(current_user, incident).edit:
         abort(403)
     if request.method == "GET":
+        _audit_read(incident, "edit")
         form = IncidentForm(data={**initial_data(snapshot(incident)), "version": incident.version})
         return _render_form(form, incident)
     form = IncidentForm()
@@ -139,11 +140,7 @@ def edit(ref: str):
 @bp.get("/<ref>")
 def detail(ref: str):
     incident = _get_visible(ref)
-    access = incident_access(current_user, incident)
-    audit.record_read(
-        incident.ref,
-        audit.restricted_shown(access, incident, incident.victims, incident.perpetrators, incident.sources),
-    )
+    access = _audit_read(incident, "page")
     return render_template(
         "incidents/detail.html",
         incident=incident,
@@ -176,7 +173,16 @@ def history(ref: str):
     access = incident_access(current_user, incident)
     if not access.history:
         abort(403)
+    _audit_read(incident, "history")
     return render_template("incidents/history.html", incident=incident, access=access)
+
+
+def _audit_read(incident: Incident, via: str) -> IncidentAccess:
+    """Audit what restricted fields this page shows the reader of the incident; their access."""
+    access = incident_access(current_user, incident)
+    shown = audit.restricted_shown(access, incident, incident.victims, incident.perpetrators, incident.sources)
+    audit.record_read(incident.ref, shown, via=via)
+    return access
 
 
 @bp.get("/outlines.geojson")

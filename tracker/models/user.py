@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
+from ..crypto import EncryptedText
 from ..extensions import Model
 from ..timeutil import utcnow
 
@@ -23,10 +24,10 @@ class User(UserMixin, Model):
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_login_at: so.Mapped[datetime | None]
-    # The second factor, whose enrolment and login step are still to come (issue 15): a TOTP
-    # secret, in use once confirmed with a first code; the last time step used, so that no code
-    # works twice.
-    totp_secret: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # The second factor (tracker/auth/second_factor.py): a TOTP secret (encrypted: with it anyone
+    # could make codes), in use once confirmed with a first code; the last time step used, so
+    # that no code works twice.
+    totp_secret: so.Mapped[str | None] = so.mapped_column(EncryptedText)
     totp_confirmed_at: so.Mapped[datetime | None]
     totp_last_step: so.Mapped[int | None]
 
