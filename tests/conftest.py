@@ -53,11 +53,12 @@ def app(database_url, tmp_path):
 @pytest.fixture
 def client(app):
     """A test client whose every request starts as a served one does. The `app` fixture keeps
-    one app context open for the whole test, where Flask-Babel caches the locale and
-    Flask-Login the user (in `g`): both are forgotten before anything else runs."""
+    one app context open for the whole test, where Flask-Babel caches the locale, Flask-Login
+    the user and Flask-WTF the CSRF token (in `g`): all are forgotten before anything else runs."""
 
     def as_a_new_request():
         g.pop("_login_user", None)
+        g.pop("csrf_token", None)
         refresh_locale()
 
     app.before_request_funcs.setdefault(None, []).insert(0, as_a_new_request)

@@ -279,3 +279,16 @@ def test_secure_cookies_carry_the_host_prefix(database_url, tmp_path, monkeypatc
         cookie = answer.headers["Set-Cookie"]
         assert cookie.startswith("__Host-session=")
         assert "Secure" in cookie and "HttpOnly" in cookie and "Path=/" in cookie and "Domain" not in cookie
+
+
+def test_a_rotated_data_key_keeps_second_factors_working(app, client, auth, users, runner):
+    monitor = users["monitor"]
+    auth.login("monitor")
+    enrol(client, monitor)
+    auth.logout()
+    before = db.session.execute(sa.text("SELECT totp_secret FROM users WHERE id = :id"), {"id": monitor.id}).scalar()
+    assert runner.invoke(args=["rotate-key"]).exit_code == 0
+    after = db.session.execute(sa.text("SELECT totp_secret FROM users WHERE id = :id"), {"id": monitor.id}).scalar()
+    assert before.split(":")[1] != after.split(":")[1]  # sealed under the new key
+    auth.login("monitor")
+    assert client.post("/auth/login/code", data={"code": code_at(secret_of(monitor), 1)}).status_code == 302

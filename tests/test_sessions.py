@@ -105,3 +105,13 @@ def test_a_password_change_ends_the_other_sessions(app, client, auth):
     )
     assert response.status_code == 302
     assert signed_in(client) and not signed_in(laptop)
+
+
+def test_login_renews_the_csrf_secret(client, users):
+    client.get("/auth/login")  # the page's forms carry a token from the anonymous session's secret
+    with client.session_transaction() as before:
+        secret = before["csrf_token"]
+    Auth(client).login("monitor")
+    client.get("/incidents/")
+    with client.session_transaction() as after:
+        assert after["csrf_token"] != secret  # a token planted before the login is worthless after it
