@@ -44,6 +44,7 @@ def gunicorn(url: str, instance: Path, workers: int, options: Sequence[str] = ()
         "TRACKER_TILE_URL": "",
         "TRACKER_BIND": f"127.0.0.1:{port}",
         "TRACKER_WORKERS": str(workers),
+        "TRACKER_REQUIRE_2FA_ROLES": "",  # staff log in with a password alone, as in tests/support.make_app
     }
     command = [str(GUNICORN), "-c", str(CONF), "--log-level", "warning", *options, "tracker:create_app()"]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
