@@ -82,6 +82,7 @@ format: venv
 bench: venv vendor translations
 	$(BIN)/python bench/exchange.py $(BENCH_ARGS)
 	$(BIN)/python bench/list_incidents.py $(BENCH_ARGS)
+	$(BIN)/python bench/encryption.py $(BENCH_ARGS)
 	$(BIN)/python bench/concurrent_creates.py
 	$(BIN)/python bench/create_latency.py
 	$(BIN)/python bench/hostile_files.py

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import g
 
 from tracker import create_app
 from tracker.auth.service import create_user
@@ -54,7 +55,16 @@ def fresh_database(kind: str, workdir: Path) -> Iterator[str]:
 def bench_app(url: str, workdir: Path):
     """An app on `url` with the schema created, inside its app context."""
     os.environ["TRACKER_INSTANCE_PATH"] = str(workdir / "instance")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False, "TILE_URL": ""})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "TILE_URL": "",
+            "REQUIRE_2FA_ROLES": (),  # the bench reviewer logs in with a password alone
+        }
+    )
+    app.before_request_funcs.setdefault(None, []).insert(0, _as_a_new_request)
     with app.app_context():
         db.create_all()
         try:
@@ -62,6 +72,13 @@ def bench_app(url: str, workdir: Path):
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def _as_a_new_request() -> None:
+    """Every test-client request runs in the bench's one app context: forget what Flask-Login
+    and Flask-WTF cached in `g` by the last one, so each request signs in and costs as a served one."""
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
 
 
 @contextmanager
@@ -89,7 +106,7 @@ def loaded_app(kind: str, workdir: Path, csv_path: Path, boundaries: bool = Fals
     if keep and reusable:
         key = str(csv_path.stat().st_size)
         url, ready = kept_database(kind, Path(keep), key)
-        with bench_app(url, workdir) as app:
+        with bench_app(url, Path(keep)) as app:  # its instance folder, with the data key, is kept too
             if not ready.exists():  # with the boundaries if here, for whichever bench comes next
                 _load(csv_path, boundaries or BOUNDARIES.is_dir())
                 ready.touch()
@@ -140,7 +157,7 @@ def _load(csv_path: Path, boundaries: bool) -> None:
 def reviewer_client(app):
     client = app.test_client()
     login = client.post("/auth/login", data={"email": REVIEWER, "password": PASSWORD})
-    assert login.status_code == 302, "login failed"
+    assert login.status_code == 302 and login.location == "/", f"login failed ({login.status_code} to {login.location})"
     return client
 
 
