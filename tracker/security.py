@@ -32,8 +32,9 @@ def configure_password_hashing(profile: str) -> None:
 
 STAFF_ROLES = ("admin", "reviewer")
 RECORDING_ROLES = ("admin", "reviewer", "monitor")
-# Monitors may change their own incident until a reviewer has verified it.
-MONITOR_EDITABLE_STATUSES = ("draft", "submitted")
+# Monitors may change their own incident, but for a rejected one; once it is verified their
+# edits wait for a reviewer (tracker/incidents/revisions.py).
+MONITOR_EDITABLE_STATUSES = ("draft", "submitted", "verified", "published")
 
 
 def hash_password(password: str) -> str:

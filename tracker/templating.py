@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from . import security, taxonomy
 from .i18n import select_locale, term_label
+from .incidents.changes import readable as readable_changes
 
 
 def incident_date(value: date | None, precision: str = "day") -> str:
@@ -34,17 +35,6 @@ def url_with_args(endpoint: str, args: list[tuple[str, str]], **values) -> str:
     return url_for(endpoint, **values) + (f"?{query}" if query else "")
 
 
-def change_value(value) -> str:
-    """A value from the change history, readable: lists joined, empty shown as a dash."""
-    if value is None or value == "" or value == []:
-        return "–"
-    if isinstance(value, list):
-        return "; ".join(change_value(item) for item in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, "", False))
-    return str(value)
-
-
 def country_choices() -> list[tuple[str, str]]:
     """(code, name in the reader's language) for the countries incidents are recorded in;
     for anonymous visitors, those of public incidents only."""
@@ -57,7 +47,7 @@ def country_choices() -> list[tuple[str, str]]:
 
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(incident_date)
-    app.add_template_filter(change_value)
+    app.add_template_global(readable_changes, "readable_changes")
     app.add_template_global(url_with_args)
     app.add_template_global(country_choices)
     app.add_template_global(security.csp_nonce)  # for the rare inline <script> (the map page's)

@@ -54,15 +54,15 @@
   }
 
   // On a fresh GET the kept copy wins (it is newer than what the server has); after a
-  // POST the server's re-rendered form already holds the user's input.
-  if (form.dataset.restore === "1" && restore()) {
-    const note = document.createElement("p");
-    note.className = "flash";
-    note.id = "restored-note";
-    note.textContent = document.documentElement.lang === "es"
-      ? "Se recuperó lo que había escrito en esta pestaña."
-      : "What you had typed in this tab has been restored.";
-    form.parentNode.insertBefore(note, form);
+  // POST the server's re-rendered form already holds the user's input. The page's note says
+  // so, with a button that throws the copy away and shows the form as stored.
+  const note = document.getElementById("restored-note");
+  if (form.dataset.restore === "1" && restore() && note) {
+    note.hidden = false;
+    document.getElementById("discard-kept").addEventListener("click", function () {
+      sessionStorage.removeItem(key);
+      window.location.reload();
+    });
   }
   form.addEventListener("input", save);
   form.addEventListener("change", save);

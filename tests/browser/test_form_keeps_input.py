@@ -74,7 +74,7 @@ def test_invalid_value_keeps_everything_typed(page):
     assert sorted(checked) == sorted(VIOLATIONS)
     for code in VIOLATIONS:  # the groups holding ticked violations are open, so they are seen
         assert page.locator(f"input[name=violations][value={code}]").is_visible()
-    assert page.locator("#restored-note").count() == 0  # the server's copy, not the browser's
+    assert page.locator("#restored-note").is_hidden()  # the server's copy, not the browser's
 
 
 def test_session_timeout_restores_typed_input_after_login(page, context):
@@ -104,6 +104,11 @@ def test_session_timeout_restores_typed_input_after_login(page, context):
     assert page.input_value("#victims-1-group") == "family_member"
     assert page.input_value("#victims-1-count") == "4"
     assert page.is_checked("input[name=violations][value=threat]")
+
+    with page.expect_navigation():  # not wanted after all: the form as the server has it
+        page.click("#discard-kept")
+    assert page.locator("#restored-note").is_hidden()
+    assert page.input_value("#title") == "" and page.input_value("#victims-0-name") == ""
 
 
 def test_a_save_while_the_database_is_unreachable_loses_nothing(page, monkeypatch):

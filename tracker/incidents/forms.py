@@ -175,9 +175,9 @@ class IncidentForm(FlaskForm):
     admin2 = StringField(_l("Province"), validators=[Length(max=120)])
     admin3 = StringField(_l("District"), validators=[Length(max=120)])
     violations = SelectMultipleField(_l("Violations"))
-    victims = FieldList(FormField(VictimForm), min_entries=1)
-    perpetrators = FieldList(FormField(PerpetratorForm), min_entries=0)
-    sources = FieldList(FormField(SourceForm), min_entries=1)
+    victims = FieldList(FormField(VictimForm), label=_l("Victims"), min_entries=1)
+    perpetrators = FieldList(FormField(PerpetratorForm), label=_l("Perpetrators"), min_entries=0)
+    sources = FieldList(FormField(SourceForm), label=_l("Sources"), min_entries=1)
     killed = _count_field(_l("Killed"))
     injured = _count_field(_l("Injured"))
     detained = _count_field(_l("Detained"))
@@ -187,6 +187,8 @@ class IncidentForm(FlaskForm):
     consent = BooleanField(_l("The victims agreed to publication"))
     event = StringField(_l("Event (optional grouping)"), validators=[Length(max=200)])
     version = HiddenField()
+    # After an edit conflict: the version the editor first started from (merge.py)
+    merge_from = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -251,6 +253,28 @@ class StatusForm(FlaskForm):
     to_status = StringField(validators=[DataRequired()])
     comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
     version = HiddenField(validators=[DataRequired()])
+
+
+def error_summary(form: IncidentForm) -> list[tuple[str, str, str]]:
+    """(element id, field label, message) for every error, rows numbered ("Victims 2: Name"),
+    for the summary at the top of the form that links to each field."""
+    found = []
+    for field in form:
+        if field.type == "FieldList":
+            found += [(f"{field.id}-block", field.label.text, str(m)) for m in field.errors if isinstance(m, str)]
+            for number, entry in enumerate(field.entries, start=1):
+                for sub in entry.form:
+                    label = f"{field.label.text} {number}: {sub.label.text}"
+                    found += [(sub.id, label, str(message)) for message in sub.errors]
+        elif field.type not in ("HiddenField", "CSRFTokenField"):
+            found += [(field.id, field.label.text, str(message)) for message in field.errors]
+    return found
+
+
+class RevisionForm(FlaskForm):
+    """A reviewer's answer to changes proposed for a verified or published incident."""
+
+    comment = TextAreaField(_l("Why (required to turn them down)"), validators=[Length(max=5000)])
 
 
 def row_templates() -> dict[str, _RowForm]:

@@ -23,8 +23,8 @@ from ..i18n import term_label
 from ..models import Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source, StatusChange, Victim
 from ..regions.service import placed_names
 from ..search_index import index_incidents
-from ..security import can_record, can_review, incident_access, is_owner
-from ..taxonomy import STATUSES
+from ..security import can_record, can_review, incident_access, is_owner, role_of
+from ..taxonomy import REPORTABLE_STATUSES, STATUSES
 from ..timeutil import utcnow
 from .data import SCALAR_FIELDS, IncidentData, PerpetratorData, SourceData, VictimData
 from .refs import allocate_refs
@@ -48,12 +48,11 @@ COMMENT_REQUIRED = {
 
 
 class EditConflict(ServiceError):
-    """Someone else saved the incident after the user opened it."""
+    """Someone else saved the incident after the user opened it (views merge the two: merge.py)."""
 
-    def __init__(self, incident: Incident, base_version: int, changed: dict[str, Any]):
+    def __init__(self, incident: Incident, base_version: int):
         self.incident = incident
         self.base_version = base_version
-        self.changed = changed  # field -> [value the user started from, value now stored]
         super().__init__(
             _(
                 "This incident was changed by someone else (now version %(now)d, you started from "
@@ -104,6 +103,36 @@ def snapshot(incident: Incident) -> dict[str, Any]:
     return snapshot_of(incident_data(incident), incident.status)
 
 
+def data_from_snapshot(snap: dict[str, Any]) -> IncidentData:
+    """The content of a snapshot as plain data again (its status aside): what a merge or an
+    approved proposal stores."""
+
+    def day(value):
+        return date.fromisoformat(value) if value else None
+
+    return IncidentData(
+        **{name: snap[name] for name in SCALAR_FIELDS if name not in ("date", "end_date")},
+        date=day(snap["date"]),
+        end_date=day(snap["end_date"]),
+        event=snap["event"],
+        violations=list(snap["violations"]),
+        victims=[VictimData(**row) for row in snap["victims"]],
+        perpetrators=[PerpetratorData(**row) for row in snap["perpetrators"]],
+        sources=[SourceData(**{**row, "published_on": day(row["published_on"])}) for row in snap["sources"]],
+    )
+
+
+def version_snapshot(incident: Incident, version: int) -> dict[str, Any]:
+    """The incident as it was at `version`; empty when that version is not kept (an imported
+    incident never changed), so that every field someone changed counts as changed."""
+    found = db.session.scalar(
+        sa.select(IncidentVersion.snapshot).where(
+            IncidentVersion.incident_id == incident.id, IncidentVersion.version == version
+        )
+    )
+    return found or {}
+
+
 def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list]:
     """Fields whose value differs, as field -> [old, new]."""
     return {key: [old.get(key), new.get(key)] for key in new if old.get(key) != new.get(key)}
@@ -150,7 +179,7 @@ def _event_by_name(name: str) -> Event | None:
     return event
 
 
-def _place(data: IncidentData) -> None:
+def place(data: IncidentData) -> None:
     """Set admin1–3 before the incident is stored: from its point where the regions know it."""
     data.admin1, data.admin2, data.admin3 = placed_names(
         data.latitude, data.longitude, (data.admin1, data.admin2, data.admin3)
@@ -178,7 +207,7 @@ def create_incident(data: IncidentData, user) -> Incident:
         raise PermissionDenied(_("Your role cannot record incidents."))
     prefix = current_app.config["REF_PREFIX"]
     incident = Incident(ref=allocate_refs(prefix, [data.date.year])[0], created_by_id=user.id, status="draft")
-    _place(data)
+    place(data)
     _apply(incident, data)
     db.session.add(incident)
     db.session.flush()
@@ -189,13 +218,21 @@ def create_incident(data: IncidentData, user) -> Incident:
     return incident
 
 
+def goes_to_review(user, incident: Incident) -> bool:
+    """Whether `user`'s edit of `incident` must wait for a reviewer (revisions.py) instead of
+    being stored: any edit of a verified or published incident but a reviewer's."""
+    return incident.status in REPORTABLE_STATUSES and role_of(user) != "reviewer"
+
+
 def update_incident(incident: Incident, data: IncidentData, user, base_version: int) -> Incident:
     """Save an edit made from `base_version`; refuse it if the incident moved on since."""
     if not incident_access(user, incident).edit:
         raise PermissionDenied(_("You may not edit this incident."))
+    if goes_to_review(user, incident):
+        raise PermissionDenied(_("Changes to a verified or published incident wait for a reviewer's approval."))
     if incident.version != base_version:
         raise _conflict(incident, base_version)
-    _place(data)
+    place(data)
     try:
         changed = revise_incident(incident, data, user)
     except StaleDataError:
@@ -229,13 +266,7 @@ def revise_incident(incident: Incident, data: IncidentData, user, status: str | 
 
 def _conflict(incident: Incident, base_version: int) -> EditConflict:
     db.session.rollback()
-    base = db.session.scalar(
-        sa.select(IncidentVersion).where(
-            IncidentVersion.incident_id == incident.id, IncidentVersion.version == base_version
-        )
-    )
-    changed = diff(base.snapshot, snapshot(incident)) if base else {}
-    return EditConflict(incident, base_version, changed)
+    return EditConflict(incident, base_version)
 
 
 # --- workflow --------------------------------------------------------------------------

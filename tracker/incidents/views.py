@@ -10,16 +10,32 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from .. import audit
-from ..errors import InvalidTransition, ServiceError
+from ..errors import InvalidTransition, PermissionDenied, ServiceError
 from ..extensions import db
 from ..filters import SORTS, count_incidents, filtered_incidents, parse_filters
 from ..i18n import term_label
-from ..models import Incident
+from ..models import Incident, IncidentRevision
 from ..regions.service import outlines_geojson, region_names
-from ..security import IncidentAccess, can_record, incident_access, user_may_open
+from ..security import IncidentAccess, can_record, can_review, incident_access, user_may_open
 from ..taxonomy import STATUSES
-from .forms import IncidentForm, StatusForm, initial_data, row_templates
-from .service import EditConflict, allowed_transitions, change_status, create_incident, snapshot, update_incident
+from . import revisions
+from .data import IncidentData
+from .exposure import exposed
+from .forms import IncidentForm, RevisionForm, StatusForm, error_summary, initial_data, row_templates
+from .merge import Merge, UndecidedMerge, decide, three_way
+from .service import (
+    EditConflict,
+    allowed_transitions,
+    change_status,
+    create_incident,
+    data_from_snapshot,
+    diff,
+    goes_to_review,
+    snapshot,
+    snapshot_of,
+    update_incident,
+    version_snapshot,
+)
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
@@ -63,15 +79,31 @@ def _pairs(names: list[str]) -> list[tuple[str, str]]:
     return [(name, name) for name in names]
 
 
-def _save(form: IncidentForm, incident: Incident | None):
-    """Save the form; with "submit", also send it for review. Whatever the user typed is
-    stored first, so an incomplete submission is kept as a draft with a note of what is missing."""
-    data = form.to_data()
+def _store(data: IncidentData, incident: Incident | None, base_version: int, submit: bool):
+    """Store the data (a new draft, an edit, or changes proposed for review); with `submit`,
+    also send a draft for review. Whatever the user typed is stored first, so an incomplete
+    submission is kept as a draft with a note of what is missing."""
+    names = exposed(data)
+    if names and not request.form.get("exposure_ok"):
+        raise ExposureUnconfirmed(names)
     if incident is None:
         incident = create_incident(data, current_user)
+    elif goes_to_review(current_user, incident):
+        if revisions.propose(incident, data, current_user, base_version) is None:
+            flash(_("Nothing differs from the approved version: no changes wait for review."), "info")
+        else:
+            flash(
+                _(
+                    "Your changes to %(ref)s wait for a reviewer. Until one accepts them, everyone else keeps "
+                    "seeing the approved version.",
+                    ref=incident.ref,
+                ),
+                "success",
+            )
+        return redirect(url_for("incidents.detail", ref=incident.ref, saved=1))
     else:
-        incident = update_incident(incident, data, current_user, int(form.version.data or 0))
-    if "submit" not in request.form or incident.status != "draft":
+        incident = update_incident(incident, data, current_user, base_version)
+    if not submit or incident.status != "draft":
         flash(_("Saved %(ref)s.", ref=incident.ref), "success")
         return redirect(url_for("incidents.detail", ref=incident.ref, saved=1))
     try:
@@ -85,28 +117,81 @@ def _save(form: IncidentForm, incident: Incident | None):
     return redirect(url_for("incidents.detail", ref=incident.ref, saved=1))
 
 
+def _merged(form: IncidentForm, incident: Incident, base_version: int):
+    """The edit combined with what others saved since `base_version` (merge.py): stored when no
+    field was changed on both sides or the editor chose for each; otherwise the form again, with
+    the other side's changes in it and a choice to make for each field both changed."""
+    merge = three_way(
+        version_snapshot(incident, base_version), snapshot(incident), snapshot_of(form.to_data(), incident.status)
+    )
+    decisions = {name: request.form.get(f"merge-{name}", "") for name in merge.conflicts}
+    try:
+        merged = decide(merge, decisions)
+    except UndecidedMerge as undecided:
+        if any(decisions.values()):
+            flash(str(undecided), "error")
+        refilled = IncidentForm(
+            formdata=None, data={**initial_data(merge.merged), "version": incident.version, "merge_from": base_version}
+        )
+        return _render_form(refilled, incident, merge=merge, status=409)
+    if any(merge.merged[name] != merge.yours[name] for name in merge.merged):
+        flash(_("Someone else saved this incident while you edited it: their changes were kept with yours."), "info")
+    try:
+        return _store(data_from_snapshot(merged), incident, incident.version, "submit" in request.form)
+    except EditConflict:  # saved again in between: merge with that too
+        db.session.rollback()
+        return _merged(form, incident, base_version)
+
+
+def _attempt(form: IncidentForm, incident: Incident | None):
+    if incident is not None and form.merge_from.data:  # the editor's choices after a conflict
+        return _merged(form, incident, int(form.merge_from.data))
+    try:
+        return _store(form.to_data(), incident, int(form.version.data or 0), "submit" in request.form)
+    except EditConflict as conflict:
+        db.session.rollback()
+        return _merged(form, conflict.incident, conflict.base_version)
+
+
 def _saved_or_kept(form: IncidentForm, incident: Incident | None):
     """Save the form; when the save is refused, the form again with everything the user typed.
     (A failure the app cannot explain gives an error page instead: the browser's copy of the
     form, static/js/form-keeper.js, still holds the input when the form is opened again.)"""
     try:
-        return _save(form, incident)
-    except EditConflict as conflict:
-        # The next save is a deliberate overwrite.
-        form.version.data = str(conflict.incident.version)
-        return _render_form(form, incident, conflict=conflict, status=409)
+        return _attempt(form, incident)
+    except ExposureUnconfirmed as unconfirmed:
+        db.session.rollback()
+        return _render_form(form, incident, exposure=unconfirmed.names, status=400)
     except ServiceError as refusal:
         db.session.rollback()
         flash(str(refusal), "error")
         return _render_form(form, incident, status=400)
 
 
-def _render_form(form: IncidentForm, incident: Incident | None, conflict: EditConflict | None = None, status=200):
+class ExposureUnconfirmed(ServiceError):
+    """The open text names what is restricted, and the user has not confirmed it (exposure.py)."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        super().__init__(", ".join(names))
+
+
+def _render_form(
+    form: IncidentForm,
+    incident: Incident | None,
+    merge: Merge | None = None,
+    exposure: list[str] | None = None,
+    status=200,
+):
     return render_template(
         "incidents/form.html",
         form=form,
         incident=incident,
-        conflict=conflict,
+        merge=merge,
+        exposure=exposure,
+        error_summary=error_summary,
+        pending=incident.pending_revision if incident is not None else None,
+        goes_to_review=incident is not None and goes_to_review(current_user, incident),
         admin1_names=region_names("admin1"),
         row_templates=row_templates(),
     ), status
@@ -129,7 +214,11 @@ def edit(ref: str):
         abort(403)
     if request.method == "GET":
         _audit_read(incident, "edit")
-        form = IncidentForm(data={**initial_data(snapshot(incident)), "version": incident.version})
+        pending = incident.pending_revision
+        if pending is not None and goes_to_review(current_user, incident):  # go on from the proposal
+            form = IncidentForm(data={**initial_data(pending.snapshot), "version": pending.base_version})
+        else:
+            form = IncidentForm(data={**initial_data(snapshot(incident)), "version": incident.version})
         return _render_form(form, incident)
     form = IncidentForm()
     if form.validate_on_submit():
@@ -147,8 +236,20 @@ def detail(ref: str):
         access=access,
         transitions=allowed_transitions(incident, current_user),
         status_form=StatusForm(version=incident.version),
+        revision_form=RevisionForm(),
+        pending=_pending_changes(incident, access),
+        may_decide=revisions.may_decide(incident, current_user),
         just_saved=request.args.get("saved") == "1",
     )
+
+
+def _pending_changes(incident: Incident, access: IncidentAccess) -> tuple[IncidentRevision, dict] | None:
+    """The changes waiting for review and how they differ from the approved version, for those
+    who may read the incident's history (they hold its restricted fields)."""
+    pending = incident.pending_revision
+    if pending is None or not access.history:
+        return None
+    return pending, diff(snapshot(incident), pending.snapshot)
 
 
 @bp.post("/<ref>/status")
@@ -167,6 +268,30 @@ def status(ref: str):
     return redirect(url_for("incidents.detail", ref=ref))
 
 
+@bp.post("/<ref>/revision/<decision>")
+def decide_revision(ref: str, decision: str):
+    """A reviewer accepts or turns down the changes waiting on an incident."""
+    incident = _get_visible(ref)
+    if not can_review(current_user):
+        abort(403)
+    form = RevisionForm()
+    if decision not in ("approve", "reject") or not form.validate_on_submit():
+        abort(400)
+    try:
+        if decision == "approve":
+            version = revisions.approve(incident, current_user)
+            flash(_("The proposed changes are accepted: they are version %(n)d, seen by all.", n=version), "success")
+        else:
+            revisions.reject(incident, current_user, form.comment.data or "")
+            flash(_("The proposed changes were turned down; the approved version stays."), "success")
+    except PermissionDenied:
+        abort(403)
+    except ServiceError as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+    return redirect(url_for("incidents.detail", ref=ref))
+
+
 @bp.get("/<ref>/history")
 def history(ref: str):
     incident = _get_visible(ref)
@@ -174,7 +299,19 @@ def history(ref: str):
     if not access.history:
         abort(403)
     _audit_read(incident, "history")
-    return render_template("incidents/history.html", incident=incident, access=access)
+    approvals = {
+        r.applied_version: r.decided_by.display_name if r.decided_by else "–"
+        for r in incident.revisions
+        if r.outcome == "approved"
+    }
+    return render_template(
+        "incidents/history.html",
+        incident=incident,
+        access=access,
+        current=snapshot(incident),
+        diff=diff,
+        approvals=approvals,
+    )
 
 
 def _audit_read(incident: Incident, via: str) -> IncidentAccess:

@@ -4,7 +4,17 @@ from .account_security import FailedLogin, PasswordReset
 from .api_token import ApiToken
 from .audit import AuditEntry
 from .exchange import DuplicateCandidate, ImportJob
-from .incident import Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source, StatusChange, Victim
+from .incident import (
+    Event,
+    Incident,
+    IncidentRevision,
+    IncidentVersion,
+    IncidentViolation,
+    Perpetrator,
+    Source,
+    StatusChange,
+    Victim,
+)
 from .ref_counter import RefCounter
 from .region import LEVELS, Region
 from .search import SearchTerm
@@ -20,6 +30,7 @@ __all__ = [
     "ImportJob",
     "Incident",
     "IncidentVersion",
+    "IncidentRevision",
     "IncidentViolation",
     "LEVELS",
     "PasswordReset",

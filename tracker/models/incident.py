@@ -111,6 +111,14 @@ class Incident(Model):
     versions: so.Mapped[list[IncidentVersion]] = so.relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="IncidentVersion.version"
     )
+    revisions: so.Mapped[list[IncidentRevision]] = so.relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentRevision.id"
+    )
+
+    @property
+    def pending_revision(self) -> IncidentRevision | None:
+        """Proposed changes waiting for a reviewer (at most one at a time)."""
+        return next((r for r in self.revisions if r.outcome is None), None)
 
     @property
     def violation_codes(self) -> list[str]:
@@ -218,3 +226,29 @@ class IncidentVersion(Model):
 
     incident: so.Mapped[Incident] = so.relationship(back_populates="versions")
     user: so.Mapped["User | None"] = so.relationship()
+
+
+class IncidentRevision(Model):
+    """Changes to a verified or published incident proposed by someone who is not a reviewer
+    (tracker/incidents/revisions.py): they wait here, while the incident itself, which everyone
+    else reads, keeps its approved content until a reviewer accepts them. Decided proposals
+    stay, for the history."""
+
+    __tablename__ = "incident_revisions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    incident_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    base_version: so.Mapped[int]  # the version the proposal was made from
+    snapshot: so.Mapped[dict[str, Any]] = so.mapped_column(EncryptedJSON)  # the proposed content, names included
+    proposed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    proposed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    # approved | rejected | replaced (by a newer proposal); None while it waits
+    outcome: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: so.Mapped[datetime | None]
+    comment: so.Mapped[str] = so.mapped_column(EncryptedText, default="")  # a reviewer's reason may name people
+    applied_version: so.Mapped[int | None]  # the incident's version that approval made
+
+    incident: so.Mapped[Incident] = so.relationship(back_populates="revisions")
+    proposed_by: so.Mapped["User | None"] = so.relationship(foreign_keys=[proposed_by_id])
+    decided_by: so.Mapped["User | None"] = so.relationship(foreign_keys=[decided_by_id])

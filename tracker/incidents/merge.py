@@ -1,0 +1,74 @@
+"""Three-way merge of two edits of one incident: when a save finds that someone else saved
+since the editor opened the form, the fields only one side changed are taken from that side,
+and the fields both changed differently are left for the editor to choose. Nothing is saved
+until every such field is decided, so the other person's edits are never lost silently.
+
+Snapshots (service.snapshot_of) are compared field by field; a repeating block (victims,
+perpetrators, sources) and the violations are one field each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+
+from ..errors import ServiceError
+from .changes import readable
+
+MERGED_FIELDS_EXCLUDED = ("status",)  # moved by the workflow, never by a form
+THEIRS, YOURS = "theirs", "yours"
+
+
+@dataclass(frozen=True)
+class Merge:
+    base: dict[str, Any]  # as the editor opened it
+    theirs: dict[str, Any]  # as stored now
+    yours: dict[str, Any]  # as the editor's form has it
+    merged: dict[str, Any]  # each field taken from the side that changed it (yours where both did)
+    conflicts: tuple[str, ...]  # fields both sides changed, differently
+
+    def choices(self) -> list[tuple[Any, str, str, str]]:
+        """(field in words, original, theirs, yours) per conflicting field, in words."""
+        rows = []
+        for name in self.conflicts:
+            (original,) = readable({name: [self.base.get(name), None]})
+            (theirs,) = readable({name: [self.theirs.get(name), None]})
+            (yours,) = readable({name: [self.yours.get(name), None]})
+            rows.append((original, original.before, theirs.before, yours.before))
+        return rows
+
+
+def three_way(base: dict[str, Any], theirs: dict[str, Any], yours: dict[str, Any]) -> Merge:
+    merged, conflicts = {}, []
+    for name in yours:
+        if name in MERGED_FIELDS_EXCLUDED:
+            continue
+        mine, other, original = yours[name], theirs.get(name), base.get(name)
+        if mine == other or other == original:
+            merged[name] = mine
+        elif mine == original:
+            merged[name] = other
+        else:
+            merged[name] = mine
+            conflicts.append(name)
+    return Merge(base, theirs, yours, merged, tuple(conflicts))
+
+
+def decide(merge: Merge, decisions: dict[str, str]) -> dict[str, Any]:
+    """The merged snapshot with the editor's choice (THEIRS or YOURS) for every conflicting
+    field; refused while one is undecided."""
+    undecided = [name for name in merge.conflicts if decisions.get(name) not in (THEIRS, YOURS)]
+    if undecided:
+        raise UndecidedMerge(undecided)
+    return {
+        **merge.merged,
+        **{name: merge.theirs.get(name) for name in merge.conflicts if decisions[name] == THEIRS},
+    }
+
+
+class UndecidedMerge(ServiceError):
+    def __init__(self, fields: list[str]):
+        self.fields = fields
+        super().__init__(_("Choose which version to keep for every field changed on both sides; nothing was saved."))
