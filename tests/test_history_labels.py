@@ -23,7 +23,10 @@ def history_rows(page: str) -> str:
     ("language", "words"),
     [
         ("en", ("Confidence", "Likely", "Confirmed", "Arbitrary detention", "Police", "Journalist, 2 people")),
-        ("es", ("Grado de certeza", "Probable", "Confirmado", "Detención arbitraria", "Policía", "Periodista, 2 personas")),
+        (
+            "es",
+            ("Grado de certeza", "Probable", "Confirmado", "Detención arbitraria", "Policía", "Periodista, 2 personas"),
+        ),
     ],
 )
 def test_the_history_says_each_change_in_words(client, auth, users, language, words):

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.steps import email_of
-from tests.support import PASSWORD, SHARED_GEO, make_app, missing
+from tests.support import PASSWORD, ROLES, SHARED_GEO, make_app, missing
 from tracker.config import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -27,13 +27,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 LOCAL_HOST = "127.0.0.1"
 LEAFLET = PROJECT_ROOT / "static" / "vendor" / "leaflet" / "leaflet.js"
 TIMEOUT_MS = 10_000
+PHONE = {"width": 390, "height": 844}  # a common phone, in CSS pixels
 
 BOUNDARIES = (  # file, level, name field, code field
     ("peru_departamental_simple.geojson", "admin1", "NOMBDEP", "FIRST_IDDP"),
     ("peru_provincial_simple.geojson", "admin2", "NOMBPROV", "FIRST_IDPR"),
     ("peru_distrital_simple.geojson", "admin3", "NOMBDIST", "IDDIST"),
 )
-ROLES = ("monitor", "reviewer", "admin")
 
 
 @dataclass
@@ -162,17 +162,33 @@ def page(context):
 
 
 @pytest.fixture
-def phone_page(browser, live_server, traffic):
-    """A page in a phone-sized context (375 px wide, touch)."""
-    context = _open_context(
-        browser,
-        live_server,
-        traffic,
-        viewport={"width": 375, "height": 740},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    yield context.new_page()
-    context.close()
+def phone_context(browser, live_server, traffic):
+    """Opens phone-sized browser contexts (a mobile browser with touch, two device pixels a
+    CSS pixel), `viewport` wide, with Playwright's other context `options`; they are closed
+    after the test."""
+    opened = []
+
+    def open_phone(viewport=PHONE, **options):
+        context = _open_context(
+            browser,
+            live_server,
+            traffic,
+            viewport=viewport,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            **options,
+        )
+        opened.append(context)
+        return context
+
+    yield open_phone
+    for context in opened:
+        context.close()
     traffic.check()
+
+
+@pytest.fixture
+def phone_page(phone_context):
+    """A page on a small phone (375 px wide)."""
+    return phone_context({"width": 375, "height": 740}).new_page()
