@@ -389,7 +389,7 @@ def test_acled_export_imports_and_a_newer_download_updates_instead_of_duplicatin
         18,
     )
     assert (juliaca.latitude, juliaca.longitude, juliaca.geo_precision) == (-15.5, -70.1333, "exact")
-    assert (juliaca.admin1, juliaca.admin2, juliaca.admin3, juliaca.country) == ("Puno", "San Roman", "Juliaca", "PE")
+    assert (juliaca.admin1, juliaca.admin2, juliaca.admin3, juliaca.country) == ("Puno", "San Román", "Juliaca", "PE")
     assert juliaca.violation_codes == ["protest_killing"]
     assert [p.type for p in juliaca.perpetrators] == ["police"]
     assert [v.group for v in juliaca.victims] == ["trade_unionist"]

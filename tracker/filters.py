@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from .facts import in_section
 from .models import Incident, IncidentViolation, Perpetrator, Victim
+from .regions.spelling import listed_name
 from .search_index import matching_all
 from .security import exact_location_clause, identities_clause, visible_incidents_clause
 from .taxonomy import (
@@ -85,6 +86,9 @@ _LIST_PARAMS: dict[str, Container[str] | None] = {
 }
 
 
+REGION_LEVELS = ("admin1", "admin2")
+
+
 def parse_filters(args: MultiDict) -> tuple[IncidentFilter, list[str]]:
     """Read filter parameters; unusable values are left out and described in `errors`."""
     errors: list[str] = []
@@ -115,6 +119,8 @@ def parse_filters(args: MultiDict) -> tuple[IncidentFilter, list[str]]:
             if allowed is not None and value not in allowed:
                 errors.append(_("Unknown value '%(value)s' for %(name)s.", value=value, name=name))
                 continue
+            if name in REGION_LEVELS:  # "Junin" or "JUNÍN" from an old link or a script: Junín
+                value = listed_name(name, value) or value
             if value not in values:
                 values.append(value)
         setattr(result, name, values)

@@ -141,7 +141,8 @@ def test_image_download_follows_the_region_level_shown(page, map_incidents):
 
 
 def test_html_download_works_on_its_own(page, map_incidents):
-    """The downloaded file draws its regions with no request at all (Leaflet is inside it)."""
+    """The downloaded file draws its regions with no request at all (Leaflet is inside it), and
+    says what it shows: title, period and filters above, legend and credits below."""
     login(page, "reviewer")
     page.goto(f"/map?q={TAG}")
     wait_loaded(page, "points")
@@ -154,5 +155,10 @@ def test_html_download_works_on_its_own(page, map_incidents):
     standalone.wait_for_selector("path.leaflet-interactive")
     assert standalone.locator("path.leaflet-interactive").count() == 25  # departments
     assert standalone.locator(".map-legend span").count() >= 2
+    assert standalone.locator("h1").inner_text() == "Incidents by department"
+    assert standalone.locator(".map-period").inner_text().startswith("Period: all dates. 3 incidents on the map.")
+    assert standalone.locator(".map-filters").inner_text() == f"Filters: Text: “{TAG}”."
+    credits = standalone.locator(".map-source").all_inner_texts()
+    assert credits[0].startswith("Source: Civic space tracker") and credits[1].startswith("Boundaries: ")
     assert [url for url in seen if not url.startswith("data:")] == []
     standalone.close()

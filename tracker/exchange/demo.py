@@ -429,6 +429,8 @@ BOUNDARY_LAYERS = (  # file, level, name field, code field
     ("peru_provincial_simple.geojson", "admin2", "NOMBPROV", "FIRST_IDPR"),
     ("peru_distrital_simple.geojson", "admin3", "NOMBDIST", "IDDIST"),
 )
+# Credited on maps drawn on them (../shared/geo/peru/SOURCE.md).
+BOUNDARY_SOURCE = "INEI, 2007 census limits (MINAM geoservice), via juaneladio/peru-geojson, MPL 2.0"
 
 
 @dataclass
@@ -459,7 +461,7 @@ def ensure_demo_boundaries(folder: Path) -> dict[str, int]:
     if not folder.is_dir() or db.session.scalar(sa.select(sa.func.count()).select_from(Region)):
         return {}
     return {
-        level: regions.import_boundaries(folder / name, level, name_field, code_field)
+        level: regions.import_boundaries(folder / name, level, name_field, code_field, source=BOUNDARY_SOURCE)
         for name, level, name_field, code_field in BOUNDARY_LAYERS
         if (folder / name).exists()
     }

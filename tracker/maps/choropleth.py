@@ -7,20 +7,18 @@ import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
-
 from ..facts import VIOLATION_BITS
 from ..filters import IncidentFilter, filter_conditions
 from ..grouping import sums_by
 from ..i18n import term_label
 from ..location_privacy import map_reader, region_shown_clause
 from ..models import Incident
-from ..regions.choropleth_image import OUTLINE_TOLERANCE, MapText, choropleth_image, period_text, source_text
+from ..regions.choropleth_image import OUTLINE_TOLERANCE, choropleth_image
 from ..regions.names import name_key
 from ..regions.service import outlines_geojson
 from ..security import is_authenticated
 from ..taxonomy import VIOLATIONS
-from ..timeutil import utcnow
+from .captions import map_text
 from .links import region_list_path
 from .service import collection
 
@@ -97,10 +95,7 @@ def _violation_codes(bits: int) -> tuple[str, ...]:
 
 def region_map_image(filters: IncidentFilter, user, level: str, public: bool, fmt: str = "png") -> bytes | None:
     """The map page's choropleth as an image file: the counts `region_features` gives this
-    reader (so the public's generalisation holds), titled with the level and the filters' period."""
+    reader (so the public's generalisation holds), with the words of `map_text`."""
     data = region_features(filters, user, level, public)
     counts = {f["properties"]["name"]: f["properties"]["count"] for f in data["features"]}
-    title = _("Incidents by department") if level == "admin1" else _("Incidents by province")
-    statuses = ("published",) if public else filters.status
-    text = MapText(title, period_text(filters.date_from, filters.date_to), source_text(statuses, utcnow()))
-    return choropleth_image(counts, level, text, fmt)
+    return choropleth_image(counts, level, map_text(filters, level, public), fmt)

@@ -1,7 +1,9 @@
 """The map page's "Download HTML": the choropleth of the current filters as one self-contained
 HTML file, built by folium, for a report or to send on. Leaflet's script and styles (and the
 images its styles use) are copied into the file, so it opens without our server and without
-a network; only map tiles, if a tile URL is configured, come from the tile host.
+a network; only map tiles, if a tile URL is configured, come from the tile host. Above the map
+the title, the period and the filters in words; below it the legend and the credits
+(tracker/maps/captions.py), so a printout says as much as the image downloads.
 
 The file holds region polygons and their aggregates from `region_features` (so the public's
 generalisation holds) and nothing about single incidents: no coordinates, names or sources.
@@ -21,8 +23,8 @@ from flask_babel import ngettext
 from markupsafe import escape
 
 from ..filters import IncidentFilter
-from ..regions.choropleth_image import BORDER, class_breaks, class_colour, period_text, source_text
-from ..timeutil import utcnow
+from ..regions.choropleth_image import BORDER, class_breaks, class_colour
+from .captions import credit_lines, map_text
 from .choropleth import region_features
 from .page import base_map, map_figure
 
@@ -121,17 +123,17 @@ def standalone_map_html(
         {"type": "Feature", "geometry": f["geometry"], "properties": _popup_properties(f["properties"])}
         for f in data["features"]
     ]
-    title = _("Incidents by department") if level == "admin1" else _("Incidents by province")
-    shown = ngettext("%(num)d incident on the map.", "%(num)d incidents on the map.", data["properties"]["total"])
-    statuses = ("published",) if public else filters.status
+    text = map_text(filters, level, public)
+    on_map = data["properties"]["total"] - data["properties"]["unmatched"]
+    shown = ngettext("%(num)d incident on the map.", "%(num)d incidents on the map.", on_map)
     head = (
-        f'<header class="map-head"><h1>{escape(title)}</h1>'
-        f"<p>{escape(period_text(filters.date_from, filters.date_to))} {escape(shown)}</p></header>"
+        f'<header class="map-head"><h1>{escape(text.title)}</h1>'
+        f'<p class="map-period">{escape(text.period)} {escape(shown)}</p>'
+        f'<p class="map-filters">{escape(text.filters)}</p></header>'
     )
-    foot = (
-        f'<footer class="map-foot">{_legend(breaks)}'
-        f'<p class="map-source">{escape(source_text(statuses, utcnow()))}</p></footer>'
-    )
+    lines = credit_lines(text, level, tile_attribution if tile_url else "")
+    credits = "".join(f'<p class="map-source">{escape(line)}</p>' for line in lines)
+    foot = f'<footer class="map-foot">{_legend(breaks)}{credits}</footer>'
     js, css = inlined_leaflet(static_folder)
     fmap = base_map(
         StandaloneMap,
@@ -143,12 +145,12 @@ def standalone_map_html(
         head=head,
         foot=foot,
     )
-    map_figure(fmap).title = title
+    map_figure(fmap).title = text.title
     if features:
         labels = [_("Region"), _("Incidents"), _("Killed"), _("Most frequent violations")]
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features},
-            name=title,
+            name=text.title,
             style_function=lambda f: {
                 "color": BORDER,
                 "weight": 1,

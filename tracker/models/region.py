@@ -24,6 +24,8 @@ class Region(Model):
     name_key: so.Mapped[str] = so.mapped_column(sa.String(120))
     code: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
     country: so.Mapped[str] = so.mapped_column(sa.String(2), default="PE")
+    # where the boundaries come from, as the import said (or its file name): credited on maps
+    source: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
     # geometry as WKB in WGS84; shapely reads it, no spatial database extension needed
     geometry: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
     centroid_lat: so.Mapped[float]

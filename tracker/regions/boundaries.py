@@ -12,7 +12,8 @@ from typing import Any
 import shapely
 
 from ..errors import ServiceError
-from .names import display_name, name_key
+from .names import name_key
+from .spelling import proper_name
 
 POLYGONAL = ("Polygon", "MultiPolygon")
 NAME_LENGTH = 120  # Region.name / name_key
@@ -20,11 +21,13 @@ CODE_LENGTH = 40  # Region.code
 
 
 def read_boundaries(
-    path: str | Path, name_field: str, code_field: str | None = None
+    path: str | Path, level: str, name_field: str, code_field: str | None = None, country: str = "PE"
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows for `Region` (without level, country and timestamp) from a GeoJSON, Shapefile or
-    GeoPackage file, in WGS84 with valid polygon geometries; and the names of the features
-    skipped for lacking a polygon or a name (real files have a few)."""
+    GeoPackage file, in WGS84 with valid polygon geometries, named as people write the names
+    (tracker/regions/spelling.py); and the names of the features skipped for lacking a polygon
+    or a name (real files have a few). Features with the same name and code are parts of one
+    region (Peru's provincial file has Piura twice, once misspelt "PUIRA"): they become one."""
     import geopandas
 
     path = Path(path)
@@ -43,18 +46,24 @@ def read_boundaries(
     if frame.empty:
         raise ServiceError(f"{path.name} contains no features.")
     frame = _to_wgs84(frame, path.name)
-    rows, skipped = [], []
-    for raw_name, raw_code, geom in zip(
-        frame[name_field], frame[code_field] if code_field else [None] * len(frame), frame.geometry, strict=True
+    parts: dict[Any, tuple[str, str, list]] = {}  # (name, code), or the feature's number without a code
+    skipped = []
+    for number, (raw_name, raw_code, geom) in enumerate(
+        zip(frame[name_field], frame[code_field] if code_field else [None] * len(frame), frame.geometry, strict=True)
     ):
         geom = _polygonal(geom)
-        name = _text(raw_name)
+        name, code = _text(raw_name), _text(raw_code)
         if geom is not None and name:
-            rows.append(_row(name, _text(raw_code), geom, path.name))
+            name = proper_name(level, name, country)
+            parts.setdefault((name, code) if code else number, (name, code, []))[2].append(geom)
         else:
             skipped.append(name or "(no name)")
-    if not rows:
+    if not parts:
         raise ServiceError(f"{path.name} contains no polygon features with a value in '{name_field}'.")
+    rows = [
+        _row(name, code, geoms[0] if len(geoms) == 1 else shapely.union_all(geoms), path.name)
+        for name, code, geoms in parts.values()
+    ]
     return rows, skipped
 
 
@@ -91,16 +100,16 @@ def _polygonal(geom):
     return geom if geom is not None and geom.geom_type in POLYGONAL and not geom.is_empty else None
 
 
-def _row(raw_name: str, code: str, geom, filename: str) -> dict[str, Any]:
-    if len(raw_name) > NAME_LENGTH:
-        raise ServiceError(f"{filename}: the name '{raw_name}' is longer than {NAME_LENGTH} characters.")
+def _row(name: str, code: str, geom, filename: str) -> dict[str, Any]:
+    if len(name) > NAME_LENGTH:
+        raise ServiceError(f"{filename}: the name '{name}' is longer than {NAME_LENGTH} characters.")
     if len(code) > CODE_LENGTH:
-        raise ServiceError(f"{filename}: the code '{code}' of {raw_name} is longer than {CODE_LENGTH} characters.")
+        raise ServiceError(f"{filename}: the code '{code}' of {name} is longer than {CODE_LENGTH} characters.")
     inside = geom.representative_point()
     min_lon, min_lat, max_lon, max_lat = geom.bounds
     return {
-        "name": display_name(raw_name),
-        "name_key": name_key(raw_name),
+        "name": name,
+        "name_key": name_key(name),
         "code": code,
         "geometry": shapely.to_wkb(geom),
         "centroid_lat": inside.y,

@@ -1,5 +1,6 @@
 """Choropleth images: incident counts per region drawn on the imported boundaries as a PNG or
-SVG file with a title, the period, a legend and a source line, so the image still says what it
+SVG file with a title, the period (and the filters, when the caller gives them), a legend and
+the credits (the tracker with the date, the boundaries' source), so the image still says what it
 shows once it is pasted into a report. The map page's download (tracker/maps/choropleth.py) and
 the reports' region chart both draw with `choropleth_image`.
 
@@ -22,7 +23,7 @@ from flask_babel import gettext as _
 from ..i18n import term_label
 from ..taxonomy import STATUSES
 from .names import name_key
-from .service import outlines_geojson
+from .service import boundary_sources, outlines_geojson
 from .spatial import fingerprints
 
 # Simplification of the outlines drawn, in degrees, per level (finer for provinces).
@@ -33,13 +34,15 @@ COLOURS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
 NO_INCIDENTS = "#ffffff"
 BORDER = "#445566"
 LINE_LENGTHS = {"title": 55, "subtitle": 90, "source": 110}  # characters that fit the figure's width
+CREDIT_LINE_HEIGHT = 0.017  # of the figure's height, for one line of the credits
 
 
 @dataclass(frozen=True)
 class MapText:
     title: str
     period: str
-    source: str
+    source: str  # `source_text`
+    filters: str = ""  # the other filters in words (tracker/maps/captions.py); "" when not said
 
 
 def has_boundaries(level: str) -> bool:
@@ -80,6 +83,12 @@ def source_text(statuses: Sequence[str], generated: date) -> str:
     )
 
 
+def boundaries_text(level: str) -> str:
+    """Credit for the boundaries a map of `level` is drawn on; "" if their import named no source."""
+    sources = boundary_sources(level)
+    return _("Boundaries: %(source)s.", source="; ".join(sources)) if sources else ""
+
+
 def class_breaks(maximum: int) -> list[int]:
     """Upper bounds of up to five equal-width classes over 1..maximum (fewer when maximum is
     small), as the map page's legend has them."""
@@ -100,9 +109,9 @@ def class_colour(count: int, breaks: Sequence[int]) -> str:
 
 
 def counted_regions(counts: Mapping[str, int], level: str):
-    """The simplified boundaries of `level` as a GeoDataFrame (columns name, count, geometry),
-    or None without boundaries. Names are matched by `name_key`, so counts under a typed
-    "Apurímac" land in the boundary file's "APURIMAC"; names no boundary has are left out."""
+    """The simplified boundaries of `level` as a GeoDataFrame (columns name, key, count,
+    geometry), or None without boundaries. Names are matched by `name_key`, so counts under a
+    typed "APURIMAC" land in the region "Apurímac"; names no boundary has are left out."""
     import geopandas
 
     features = outlines_geojson(level, OUTLINE_TOLERANCE[level])["features"]
@@ -112,13 +121,21 @@ def counted_regions(counts: Mapping[str, int], level: str):
     for name, count in counts.items():
         by_key[name_key(name)] += count
     frame = geopandas.GeoDataFrame.from_features(features, crs="EPSG:4326")
-    frame["count"] = [by_key[name_key(name)] for name in frame["name"]]
+    frame["key"] = [name_key(name) for name in frame["name"]]
+    frame["count"] = [by_key[key] for key in frame["key"]]
     return frame
 
 
 def choropleth_image(counts: Mapping[str, int], level: str, text: MapText, fmt: str = "png") -> bytes | None:
     """`counts` (region name → incidents) as a map image in `fmt` ("png" or "svg"); None
     when no boundaries of `level` are imported."""
+    fig = choropleth_figure(counts, level, text)
+    return None if fig is None else save_figure(fig, fmt)
+
+
+def choropleth_figure(counts: Mapping[str, int], level: str, text: MapText):
+    """The matplotlib Figure `choropleth_image` saves: the regions filled by class under a title
+    and a subtitle (period and incidents shown, then the filters), a legend, the credits below."""
     frame = counted_regions(counts, level)
     if frame is None:
         return None
@@ -129,14 +146,21 @@ def choropleth_image(counts: Mapping[str, int], level: str, text: MapText, fmt: 
     from matplotlib.layout_engine import ConstrainedLayoutEngine
 
     breaks = class_breaks(int(frame["count"].max()))
-    # constrained layout, with room for the source line
-    fig = Figure(figsize=(6.4, 8), dpi=110, layout=ConstrainedLayoutEngine(rect=(0, 0.04, 1, 0.96)))
+    credits = "\n".join(
+        textwrap.fill(line, LINE_LENGTHS["source"]) for line in (text.source, boundaries_text(level)) if line
+    )
+    foot = 0.01 + CREDIT_LINE_HEIGHT * (credits.count("\n") + 1)
+    # constrained layout, with room for the credits below
+    fig = Figure(figsize=(6.4, 8), dpi=110, layout=ConstrainedLayoutEngine(rect=(0, foot, 1, 1 - foot)))
     ax = fig.subplots()
     frame.plot(ax=ax, color=[class_colour(n, breaks) for n in frame["count"]], edgecolor=BORDER, linewidth=0.4)
     ax.set_axis_off()
     fig.suptitle(textwrap.fill(text.title, LINE_LENGTHS["title"]), fontsize=12, fontweight="bold")
-    shown = ngettext("%(num)d incident on the map.", "%(num)d incidents on the map.", int(frame["count"].sum()))
-    ax.set_title(textwrap.fill(f"{text.period} {shown}", LINE_LENGTHS["subtitle"]), fontsize=9)
+    # counts are per name: a name drawn as several features counts once
+    total = int(frame.drop_duplicates("key")["count"].sum())
+    shown = ngettext("%(num)d incident on the map.", "%(num)d incidents on the map.", total)
+    lines = [f"{text.period} {shown}", text.filters]
+    ax.set_title("\n".join(textwrap.fill(line, LINE_LENGTHS["subtitle"]) for line in lines if line), fontsize=9)
     ax.legend(
         handles=_legend_entries(breaks),
         title=_("Incidents"),
@@ -145,8 +169,8 @@ def choropleth_image(counts: Mapping[str, int], level: str, text: MapText, fmt: 
         title_fontsize=9,
         frameon=False,
     )
-    fig.text(0.01, 0.01, textwrap.fill(text.source, LINE_LENGTHS["source"]), fontsize=7, color="#555555")
-    return save_figure(fig, fmt)
+    fig.text(0.01, 0.01, credits, fontsize=7, color="#555555")
+    return fig
 
 
 def _legend_entries(breaks: Sequence[int]) -> list:

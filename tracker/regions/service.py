@@ -24,12 +24,15 @@ from ..timeutil import utcnow
 from . import gazetteer
 from .boundaries import read_boundaries
 from .names import name_key
+from .respelling import respell_incidents
 from .spatial import cache, fingerprints, level_index
+from .spelling import listed_name
 
 Names = tuple[str, str, str]
 NOWHERE: Names = ("", "", "")
 TYPED_NAMES_TTL = 60  # seconds
 OUTLINE_DECIMALS = 4  # ~10 m, far below what a simplified outline shows
+SOURCE_LENGTH = 300  # Region.source
 
 
 def _check_level(level: str) -> None:
@@ -41,25 +44,36 @@ def _check_level(level: str) -> None:
 
 
 def import_boundaries(
-    path: str | Path, level: str, name_field: str, code_field: str | None = None, country: str = "PE"
+    path: str | Path,
+    level: str,
+    name_field: str,
+    code_field: str | None = None,
+    country: str = "PE",
+    source: str | None = None,
 ) -> int:
     """Replace the regions of `level` in `country` with the polygons of a boundary file.
 
     The file is read and checked completely first; the old regions are deleted and the new
     ones inserted in one transaction, so a bad file leaves the stored boundaries as they were.
-    Features without a polygon or a name are skipped, and named in a logged warning.
+    Features without a polygon or a name are skipped, and named in a logged warning. Incidents'
+    names of the level take the new regions' spelling in the same transaction. `source` says
+    where the boundaries come from, for the maps' credits (default: the file's name).
     """
     _check_level(level)
     country = country.strip().upper()
     if len(country) != 2 or not country.isalpha():
         raise ServiceError(f"Country must be a two-letter ISO code, not '{country}'.")
-    rows, skipped = read_boundaries(path, name_field, code_field)
+    source = " ".join((source or Path(path).name).split())
+    if len(source) > SOURCE_LENGTH:
+        raise ServiceError(f"The source may have at most {SOURCE_LENGTH} characters.")
+    rows, skipped = read_boundaries(path, level, name_field, code_field, country)
     imported_at = utcnow()
     for row in rows:
-        row.update(level=level, country=country, imported_at=imported_at)
+        row.update(level=level, country=country, source=source, imported_at=imported_at)
     try:
         db.session.execute(sa.delete(Region).where(Region.level == level, Region.country == country))
         db.session.execute(sa.insert(Region), rows)
+        respell_incidents(db.session.connection(), [level])
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -69,6 +83,15 @@ def import_boundaries(
             "%s: skipped %d features without a polygon or a name: %s", Path(path).name, len(skipped), ", ".join(skipped)
         )
     return len(rows)
+
+
+def boundary_sources(level: str) -> list[str]:
+    """Where the stored boundaries of `level` come from, as their imports said: maps drawn on
+    them credit these."""
+    _check_level(level)
+    return sorted(
+        db.session.scalars(sa.select(Region.source).where(Region.level == level, Region.source != "").distinct())
+    )
 
 
 def region_counts() -> dict[str, int]:
@@ -110,11 +133,15 @@ def _locate(points: list[tuple[float, float]]) -> list[Names | None]:
 
 
 def canonical_name(level: str, typed: str) -> str | None:
-    """The stored spelling of a typed region name ("madre de díos" → "Madre de Dios")."""
+    """The stored spelling of a typed region name ("madre de díos" → "Madre de Dios"), else
+    the shipped table's for a department or province ("JUNIN" → "Junín"), else None."""
     key = name_key(typed)
     if not key:
         return None
-    return db.session.scalar(sa.select(Region.name).where(Region.level == level, Region.name_key == key).limit(1))
+    stored = db.session.scalar(
+        sa.select(Region.name).where(Region.level == level, Region.name_key == key).order_by(Region.id).limit(1)
+    )
+    return stored or listed_name(level, typed)
 
 
 def placed_names(latitude: float | None, longitude: float | None, typed: Names) -> Names:
