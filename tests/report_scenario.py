@@ -4,10 +4,13 @@ Period 2024-01-01 … 2024-12-31. 33 incidents count (verified or published, ins
 period); 10 must not (drafts, submitted, rejected, just outside the period). The expected
 figures in tests/test_reports.py were worked out by hand from this table; the labels
 (P1, A1, …) are the incidents' titles, so a failing assertion can be traced to rows here.
+`unzip_markdown` reads the Markdown download the report tests check.
 """
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import date
 
 from tracker.incidents.data import IncidentData, PerpetratorData, SourceData, VictimData
@@ -597,3 +600,11 @@ def build_scenario(monitor, reviewer) -> dict[str, object]:
             change_status(incident, step, monitor if step == "submitted" else reviewer, "checked")
         stored[label] = incident
     return stored
+
+
+def unzip_markdown(data: bytes) -> tuple[str, dict[str, bytes]]:
+    """A Markdown report download (a zip): its text, and its other files by name."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".md")]
+        files = {n: archive.read(n) for n in archive.namelist() if n != name}
+        return archive.read(name).decode("utf-8"), files

@@ -51,6 +51,14 @@ def make_app(database_url: str, instance_path: Path, **overrides):
     return create_app(config)
 
 
+@contextmanager
+def languages_only(folder: Path) -> Iterator[object]:
+    """The context of an app whose database is never used: for tests of wording alone."""
+    app = make_app(f"sqlite:///{folder / 'unused.db'}", folder / "instance")
+    with app.app_context():
+        yield app
+
+
 def import_departments() -> int:
     """The department layer alone: enough for a choropleth, and quick to import."""
     from tracker.exchange.demo import BOUNDARY_LAYERS

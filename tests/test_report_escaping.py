@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 import pytest
@@ -14,6 +15,7 @@ from markdown_it import MarkdownIt
 from openpyxl import load_workbook
 
 from tests.factories import record
+from tests.report_scenario import unzip_markdown
 from tracker.incidents.data import VictimData
 
 YEAR = "from=2024-01-01&to=2024-12-31"
@@ -57,7 +59,7 @@ def test_xlsx_writes_incident_text_as_text_cells(client, auth, hostile):
     for column, text in (("Title", TITLE), ("Department", ADMIN1), ("Province", ADMIN2), ("Place", PLACE)):
         assert (cells[column].value, cells[column].data_type) == (text, "s")
     assert cells["Names"].value == NAME
-    keys = {c.value: c.data_type for c in book["protection"]["B"]}
+    keys = {c.value: c.data_type for c in book["protection"]["C"]}  # the key (code) column
     assert keys[ADMIN1] == keys[ADMIN2] == "s"
     formulas = [c.coordinate for sheet in book for line in sheet.iter_rows() for c in line if c.data_type == "f"]
     assert formulas == []
@@ -65,7 +67,10 @@ def test_xlsx_writes_incident_text_as_text_cells(client, auth, hostile):
 
 def test_markdown_shows_incident_text_without_links_or_markup(client, auth, hostile):
     auth.login("reviewer")
-    html = MarkdownIt("commonmark").enable("table").enable("strikethrough").render(export(client, "md").decode())
+    markdown, _images = unzip_markdown(export(client, "md"))
+    html = MarkdownIt("commonmark").enable("table").enable("strikethrough").render(markdown)
+    assert html.count("<img") == 2  # the section's two charts, and no other image
+    html = re.sub(r'<img src="images/protection-(violation|month)\.png" alt="[^"<>]*" />', "", html)
     for tag in ("<a", "<script", "<img", "<strong", "<em", "<code", "<s>", "<del"):
         assert tag not in html
     escaped = html.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
@@ -96,3 +101,13 @@ def test_csv_writes_a_region_named_like_a_formula_as_text(client, auth, users):
     rows = list(csv.reader(io.StringIO(export(client, "csv").decode("utf-8"))))
     keys = {key for _section, dimension, key, _count in rows[1:] if dimension == "admin1"}
     assert keys == {"'=HYPERLINK(1)"}
+
+
+def test_charts_draw_a_text_search_with_dollars_as_typed(client, auth, hostile):
+    """matplotlib typesets text between dollar signs as a formula, and fails on a bad one."""
+    auth.login("reviewer")
+    search = r"$\frac$ y $5 o $6"
+    query = {"from": "2024-01-01", "to": "2024-12-31", "kind": "violation", "q": search}
+    response = client.get("/reports/chart/protection.svg", query_string=query)
+    assert response.status_code == 200
+    assert "“$\\frac$ y $5 o $6”" in " ".join(response.text.split())

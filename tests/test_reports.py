@@ -67,20 +67,24 @@ def test_every_total_and_breakdown_matches_the_hand_count(scenario, users):
 def test_protection_figures_and_sentences(scenario, users):
     report = report_for(users["reviewer"])
     protection = report.section("protection")
-    sentences = {(s.section, s.dimension, s.key): s for s in build_sentences(report)}
-    killed = sentences["protection", "violation", "killing"]
-    assert killed.en == (
+    english = build_sentences(report, "en")
+    sentences = {(s.section, s.dimension, s.key): s.text for s in english}
+    assert sentences["protection", "violation", "killing"] == (
         "Between January and December 2024, at least 4 people were killed in attacks on human "
         "rights defenders, all of them in Loreto and Ucayali."
     )
-    assert killed.es.startswith("Entre enero y diciembre de 2024, al menos 4 personas fueron asesinadas")
-    assert sentences["protection", "gender", "female"].en.endswith(
+    assert sentences["protection", "gender", "female"].endswith(
         "at least 10 women defenders were attacked in 9 incidents."
     )
-    assert [s.en.split(", ", 1)[1] for s in build_sentences(report) if s.section == "1.2"] == [
+    assert [s.text.split(", ", 1)[1] for s in english if s.section == "1.2"] == [
         "at least 8 incidents affecting freedom of peaceful assembly were recorded.",
-        "in incidents affecting freedom of peaceful assembly, at least 3 people killed, 31 injured and 31 detained.",
+        "in incidents affecting freedom of peaceful assembly, "
+        "at least 3 people killed, 31 people injured, and 31 people detained.",
     ]
+    spanish = {(s.section, s.dimension, s.key): s.text for s in build_sentences(report, "es")}
+    assert spanish["protection", "violation", "killing"].startswith(
+        "Entre enero y diciembre de 2024, al menos 4 personas fueron asesinadas"
+    )
     assert (protection.women_defenders.count, protection.women_defenders.persons) == (9, 10)
     assert (protection.indigenous_defenders.count, protection.indigenous_defenders.persons) == (3, 3)
     assert protection.killing_incidents == 4

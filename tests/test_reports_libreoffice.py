@@ -130,7 +130,8 @@ def test_docx_and_xlsx_open_in_libreoffice(soffice, files, tmp_path):
     text = content_text(odt)
     for heading in HEADINGS + ["Methodology"]:
         assert heading in text
-    assert "Score: 2.6 (Repressed)" in text
+    assert "Civic space incidents report" in text and "Contents" in text  # the title page, the table of contents
+    assert "Score: 2.6 out of 5 (Repressed) — CIVICUS score 40/100, rebased" in text
     # each section's totals table starts with its incidents (as in test_reports_exports)
     assert re.findall(r"Figure Count Incidents (\d+)", text) == ["5", "8", "10", "18"]
     assert "Women defenders 9 10" in text
@@ -141,9 +142,9 @@ def test_docx_and_xlsx_open_in_libreoffice(soffice, files, tmp_path):
 
     (ods,) = convert(soffice, tmp_path, "ods", xlsx)
     book = sheets(ods)
-    assert list(book) == ["1.1", "1.2", "1.3", "protection", "Incidents"]
+    assert list(book) == ["Report", "1.1", "1.2", "1.3", "protection", "Incidents"]
     for key, dims in EXPECTED.items():
-        cells = {(row[0], row[1]): int(row[3]) for row in book[key][1:]}
+        cells = {(row[0], row[2]): int(row[4]) for row in book[key][1:]}  # codes, then the count
         assert cells == {(d, k): n for d, counts in dims.items() for k, n in counts.items()}
     incidents = book["Incidents"][1:]
     assert len(incidents) == 33

@@ -1,6 +1,7 @@
 """Language choice: the user's pick from the header switch, else the browser's, else Spanish."""
 
 from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
 
 from .taxonomy import Term
 
@@ -16,6 +17,7 @@ def select_locale() -> str:
 
 
 def term_label(terms: dict[str, Term], code: str) -> str:
-    """Label of a taxonomy code in the current language; unknown codes are shown as they are."""
+    """Label of a taxonomy code in the current language (Flask-Babel's, so a document written
+    under `force_locale` gets its own language's labels); unknown codes are shown as they are."""
     term = terms.get(code)
-    return term.label(select_locale()) if term else code
+    return term.label(str(get_locale() or select_locale())) if term else code

@@ -10,7 +10,7 @@ from flask import Flask, url_for
 from flask_babel import format_date, get_locale, gettext
 from flask_login import current_user
 
-from . import security, taxonomy
+from . import filter_words, security, taxonomy
 from .i18n import select_locale, term_label
 from .incidents.changes import readable as readable_changes
 
@@ -49,6 +49,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(incident_date)
     app.add_template_global(readable_changes, "readable_changes")
     app.add_template_global(url_with_args)
+    app.add_template_global(filter_words.filter_label)
+    app.add_template_global(filter_words.value_text, "filter_value_text")
     app.add_template_global(country_choices)
     app.add_template_global(security.csp_nonce)  # for the rare inline <script> (the map page's)
 

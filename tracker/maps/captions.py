@@ -7,15 +7,12 @@ from __future__ import annotations
 import html
 import re
 
-from babel.lists import format_list
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from ..filter_words import filters_sentence
 from ..filters import IncidentFilter
-from ..i18n import select_locale, term_label
 from ..location_privacy import public_filters
 from ..regions.choropleth_image import MapText, boundaries_text, period_text, source_text
-from ..taxonomy import CONFIDENCES, GENDERS, PERPETRATOR_TYPES, SECTION_BY_KEY, VICTIM_GROUPS, VIOLATIONS
 from ..timeutil import utcnow
 
 TAG = re.compile(r"<[^>]*>")
@@ -32,38 +29,8 @@ def map_text(filters: IncidentFilter, level: str, public: bool) -> MapText:
         title,
         period_text(filters.date_from, filters.date_to),
         source_text(statuses, utcnow()),
-        filters_text(filters),
+        filters_sentence(filters, leave_out=("from", "to", "status")),  # the period and source lines say those
     )
-
-
-def filters_text(filters: IncidentFilter) -> str:
-    """The filters besides the period and the statuses (the source line states those), in
-    words: "Filters: Violation: Threat or Harassment; Department: Junín." or "Filters: none."."""
-    locale = get_locale()
-    said = [
-        f"{label}: {format_list(values, style='or', locale=locale)}"
-        for label, values in _filter_values(filters)
-        if values
-    ]
-    return _("Filters: %(filters)s.", filters="; ".join(said) or _("none"))
-
-
-def _filter_values(f: IncidentFilter) -> list[tuple[str, list[str]]]:
-    """(label, values in words) per filter parameter, as the filter form and its chips say them
-    (templates/_filters.html)."""
-    locale, territories = select_locale(), get_locale().territories
-    return [
-        (_("Section"), [SECTION_BY_KEY[key].label(locale) for key in f.section]),
-        (_("Violation"), [term_label(VIOLATIONS, code) for code in f.violation]),
-        (_("Victim group"), [term_label(VICTIM_GROUPS, code) for code in f.victim_group]),
-        (_("Gender"), [term_label(GENDERS, code) for code in f.gender]),
-        (_("Perpetrator"), [term_label(PERPETRATOR_TYPES, code) for code in f.perpetrator]),
-        (_("Country"), [territories.get(code, code) for code in f.country]),
-        (_("Department"), f.admin1),
-        (_("Province"), f.admin2),
-        (_("Confidence"), [term_label(CONFIDENCES, code) for code in f.confidence]),
-        (_("Text"), [f"“{f.q}”"] if f.q else []),
-    ]
 
 
 def credit_lines(text: MapText, level: str, tile_attribution: str = "") -> list[str]:

@@ -28,7 +28,13 @@ class SystemUser:
 
 @click.command("report")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="For md: a .zip, or the .md file (its images go into images/ beside it).",
+)
 @click.option("--compare", is_flag=True, help="Compare with the previous period of equal length.")
 @click.option("--optional-sections", is_flag=True, help="Add sections 2.3 and 6 (built from fitting codes).")
 @click.option("--score", type=float, help="CIVICUS Monitor score (0-100) for the Principle 1 heading.")
@@ -41,6 +47,7 @@ def report_command(
     """Counts of the period --from … --to for the report sections, filtered like the list."""
     from ..counts.service import build_report, report_statuses
     from .exports import export_report
+    from .markdown_file import write_unpacked
     from .scores import civicus_score
 
     filters = filters_from_options(options)
@@ -61,7 +68,10 @@ def report_command(
         )
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
-    output.write_bytes(data)
+    if fmt == "md" and output.suffix != ".zip":
+        write_unpacked(data, output)
+    else:
+        output.write_bytes(data)
     click.echo(f"Wrote the {fmt} report of {report.incidents} incidents to {output}.")
 
 

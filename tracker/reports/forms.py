@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -19,6 +20,7 @@ class ReportRequest:
     compare: bool = False
     optional_sections: bool = False
     score: Score | None = None
+    lang: str | None = None  # the language of the sentences, charts and files, if not the interface's
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -34,13 +36,20 @@ class ReportRequest:
             args.append(("optional", "1"))
         if self.score:
             args.append(("score", f"{self.score.civicus:g}"))
+        if self.lang:
+            args.append(("lang", self.lang))
         return args
 
 
 def parse_report_request(args: MultiDict) -> ReportRequest:
     filters, errors = parse_filters(args)
+    lang = args.get("lang")
     request = ReportRequest(
-        filters, compare=args.get("compare") == "1", optional_sections=args.get("optional") == "1", errors=errors
+        filters,
+        compare=args.get("compare") == "1",
+        optional_sections=args.get("optional") == "1",
+        lang=lang if lang in current_app.config["LANGUAGES"] else None,
+        errors=errors,
     )
     if any(args.get(name) for name in ("from", "to")) and not (filters.date_from and filters.date_to):
         request.errors.append(_("Choose the first and the last day of the period."))

@@ -1,8 +1,10 @@
-"""The report as a document outline (headings, paragraphs, tables), in one language.
+"""The report as a document outline (headings, paragraphs, tables, charts), in one language,
+with its front matter (what a title page says).
 
-Markdown and DOCX render the same outline, so both exports have the structure of
-the EU SEE country report they feed: "Principle 1: …", "1.1 Freedom of association", …, "Protection of human rights
-defenders", then a methodology note.
+Markdown and DOCX render the same outline, so both exports have the structure of the EU SEE
+country report they feed: "Principle 1: …", "1.1 Freedom of association", …, "Protection of
+human rights defenders", then a methodology note in words (no parameter names or codes).
+Every figure is written as the language writes numbers (figures.py).
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, get_locale, ngettext, pgettext
 from flask_babel import gettext as _
 
 from ..counts.model import Report, Row, SectionReport, change
+from ..filter_words import filters_sentence
 from ..i18n import term_label
-from ..taxonomy import GENDERS, PERPETRATOR_TYPES, STATUSES, VICTIM_GROUPS, VIOLATIONS
+from ..taxonomy import GENDERS, PERPETRATOR_TYPES, VICTIM_GROUPS, VIOLATIONS
 from ..templating import incident_date
-from .charts import CHARTS
+from .charts import CHARTS, month_label
+from .figures import number, signed_change
+from .scope import period_phrase, statuses_text
 from .scores import Score
 from .sentences import build_sentences
 
@@ -32,6 +37,11 @@ class Block:
     headers: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     chart: tuple[str, str] = ("", "")  # (section key, a kind of charts.CHARTS)
+
+
+def file_stem(report: Report) -> str:
+    """ "report-2024-01-01-2024-12-31": a report file's name without its extension."""
+    return f"report-{report.period_from.isoformat()}-{report.period_to.isoformat()}"
 
 
 def dimension_titles() -> dict[str, str]:
@@ -59,7 +69,51 @@ def total_titles() -> dict[str, str]:
 def key_label(dimension: str, key: str) -> str:
     if not key:
         return _("Not recorded")
+    if dimension == "month":
+        return month_label(key, "yMMMM")
     return term_label(LABELS[dimension], key) if dimension in LABELS else key
+
+
+@dataclass
+class FrontMatter:
+    """What a document's title page says: the title, the period, and the lines that make the
+    figures citable (filters in words, the statuses counted, when it was made)."""
+
+    title: str
+    subtitle: str
+    lines: list[str]
+
+
+def front_matter(report: Report, locale: str) -> FrontMatter:
+    with force_locale(locale):
+        return FrontMatter(
+            _("Civic space incidents report"),
+            period_phrase(report.period_from, report.period_to),
+            [*_scope_lines(report), _("Generated on %(when)s.", when=format_date(report.generated_on, "long"))],
+        )
+
+
+def _scope_lines(report: Report) -> list[str]:
+    """The period, the filters and the statuses counted, in words."""
+    lines = [
+        _(
+            "Period: %(start)s to %(end)s.",
+            start=format_date(report.period_from, "long"),
+            end=format_date(report.period_to, "long"),
+        ),
+        filters_sentence(report.filters),
+        _("Only incidents with status %(statuses)s are counted.", statuses=statuses_text(report.statuses)),
+    ]
+    if report.previous:
+        lines.insert(
+            1,
+            _(
+                "Compared with %(start)s to %(end)s.",
+                start=format_date(report.previous.period_from, "long"),
+                end=format_date(report.previous.period_to, "long"),
+            ),
+        )
+    return lines
 
 
 def build_outline(report: Report, locale: str, score: Score | None = None, charts: Collection[str] = ()) -> list[Block]:
@@ -67,38 +121,41 @@ def build_outline(report: Report, locale: str, score: Score | None = None, chart
     with force_locale(locale):
         blocks = [Block("heading", _("Principle 1: Respect and protection of fundamental freedoms"), 1)]
         if score:
-            blocks.append(Block("paragraph", score.heading(locale)))
-        sentences = build_sentences(report)
+            blocks.append(Block("paragraph", score.heading()))
+        sentences = build_sentences(report, locale)
         for optional in (False, True):
             sections = [s for s in report.sections if s.spec.optional == optional]
             if optional and sections:
                 blocks.append(Block("heading", _("Other principles (optional sections)"), 1))
             for section in sections:
-                texts = [s.text(locale) for s in sentences if s.section == section.key]
-                blocks += _section(report, section, locale, texts, charts)
-        blocks += methodology(report, locale)
+                texts = [s.text for s in sentences if s.section == section.key]
+                blocks += _section(report, section, texts, charts)
+        blocks += methodology(report, score)
     return blocks
 
 
 def _count_row(label: str, now: int, before: int | None, compare: bool) -> list[str]:
-    row = [label, str(now)]
+    row = [label, number(now)]
     if compare:
         delta = change(now, before)
-        if delta is None:  # a compared figure has a previous value (0 when it had none)
+        if delta is None or before is None:  # a compared figure has a previous value (0 when it had none)
             raise ValueError(f"no previous value to compare {label!r} with")
-        row += [str(before), f"{delta[0]:+d}" + (f" ({delta[1]:+.1f} %)" if delta[1] is not None else "")]
+        row += [number(before), signed_change(delta)]
     return row
 
 
+def change_title() -> str:
+    """The heading of a change against the previous period ("Cambio", not the button's "Cambiar")."""
+    return pgettext("difference", "Change")
+
+
 def _headers(first: str, compare: bool) -> list[str]:
-    return [first, _("Count")] + ([_("Previous period"), _("Change")] if compare else [])
+    return [first, _("Count")] + ([_("Previous period"), change_title()] if compare else [])
 
 
-def _section(
-    report: Report, section: SectionReport, locale: str, sentences: list[str], charts: Collection[str]
-) -> list[Block]:
+def _section(report: Report, section: SectionReport, sentences: list[str], charts: Collection[str]) -> list[Block]:
     compare = report.previous is not None
-    blocks = [Block("heading", section.spec.label(locale), 2)]
+    blocks = [Block("heading", section.spec.label(str(get_locale())), 2)]
     blocks += [Block("paragraph", s) for s in sentences]
     previous = section.previous_totals or {}
     blocks.append(
@@ -132,7 +189,7 @@ def _section(
 def _persons(row: Row | None) -> list[str]:
     if row is None:  # counted for every defenders-only section, the only ones shown this table
         raise ValueError("a defenders-only section without its women and indigenous defenders' figures")
-    return [str(row.count), str(row.persons)]
+    return [number(row.count), number(row.persons or 0)]
 
 
 def _protection(section: SectionReport) -> list[Block]:
@@ -155,7 +212,7 @@ def _protection(section: SectionReport) -> list[Block]:
             incident_date(k.date, k.date_precision),
             ", ".join(p for p in (k.place, k.admin2, k.admin1) if p),
             ", ".join(term_label(VICTIM_GROUPS, g) for g in k.groups),
-            "" if k.killed is None else str(k.killed),
+            "" if k.killed is None else number(k.killed),
             _("restricted") if k.names is None else ", ".join(k.names),
         ]
         for k in section.killings
@@ -169,34 +226,31 @@ def _protection(section: SectionReport) -> list[Block]:
     ]
 
 
-def methodology(report: Report, locale: str) -> list[Block]:
-    f = report.filters
-    statuses = ", ".join(term_label(STATUSES, s) for s in report.statuses)
-    others = [f"{name}={value}" for name, value in f.to_args() if name not in ("from", "to", "status")]
+def methodology(report: Report, score: Score | None = None) -> list[Block]:
+    """How the figures were counted, in words: no parameter names or codes."""
     text = [
+        *_scope_lines(report),
         _(
-            "Period: %(start)s to %(end)s.",
-            start=format_date(report.period_from, "long"),
-            end=format_date(report.period_to, "long"),
+            "An incident is counted once in each section it touches; breakdowns count incidents, so an "
+            "incident with two codes of a section appears under both. Killed, injured, detained and victims "
+            "add up the known figures. In the protection section only victims of defender groups are counted."
         ),
-        _("Filters: %(filters)s.", filters=", ".join(others) or _("none")),
+    ]
+    if score:
+        text.append(
+            _(
+                "The score is the CIVICUS Monitor score (0 to 100) rebased onto the report's scale of 1 to 5 "
+                "as 1 + 4 × score / 100, with the CIVICUS band of the original score."
+            )
+        )
+    text += [
         _(
-            "Only incidents with status %(statuses)s are counted. An incident is counted once in each "
-            "section it touches; breakdowns count incidents, so an incident with two codes of a section "
-            "appears under both. Killed, injured, detained and victims add up the known figures. In the "
-            "protection section only victims of defender groups are counted.",
-            statuses=statuses,
+            "%(incidents)s and %(sources)s were counted.",
+            incidents=ngettext(
+                "%(count)s incident", "%(count)s incidents", report.incidents, count=number(report.incidents)
+            ),
+            sources=ngettext("%(count)s source", "%(count)s sources", report.sources, count=number(report.sources)),
         ),
-        _("Incidents: %(incidents)d. Sources: %(sources)d.", incidents=report.incidents, sources=report.sources),
         _("Generated on %(when)s.", when=format_date(report.generated_on, "long")),
     ]
-    if report.previous:
-        text.insert(
-            1,
-            _(
-                "Compared with %(start)s to %(end)s.",
-                start=format_date(report.previous.period_from, "long"),
-                end=format_date(report.previous.period_to, "long"),
-            ),
-        )
     return [Block("heading", _("Methodology"), 2)] + [Block("paragraph", t) for t in text]

@@ -1,24 +1,27 @@
-"""The report page, its downloads and its charts. HTTP only: the work is in service.py,
-exports.py and charts.py."""
+"""The report page, its downloads and its charts. HTTP only: the counts are in
+tracker/counts/, the words, documents and charts in the modules beside this one."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_babel import force_locale
 from flask_login import current_user
 
 from ..counts.model import change
 from ..counts.service import build_report, report_statuses
-from ..i18n import select_locale, term_label
+from ..i18n import select_locale
 from ..regions.choropleth_image import IMAGE_TYPES, has_boundaries, missing_boundaries_message
 from ..regions.service import region_names
 from ..security import can_read_reports
-from ..taxonomy import STATUSES
-from .charts import CHARTS
-from .exports import FORMATS, chart_for, export_report
-from .forms import parse_report_request
-from .outline import Block, dimension_titles, key_label, total_titles
+from . import periods
+from .charts import CHARTS, chart_for
+from .exports import FORMAT_NAMES, FORMATS, export_report
+from .figures import signed_change
+from .forms import ReportRequest, parse_report_request
+from .outline import change_title, dimension_titles, file_stem, key_label, total_titles
+from .scope import statuses_text
 from .sentences import build_sentences
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -50,10 +53,18 @@ def _ready_request():
     return req
 
 
+def _report_locale(req: ReportRequest) -> str:
+    """The language the report is written in: the one asked for, else the interface's."""
+    return req.lang or select_locale()
+
+
 @bp.get("/")
 def index():
     req = parse_report_request(request.args)
     report = _build(req) if req.ready else None
+    report_locale = _report_locale(req)
+    with force_locale(report_locale):
+        score_heading = req.score.heading() if req.score else ""
 
     def chart_url(section: str, kind: str, ext: str = "png") -> str:
         return url_for("reports.chart", section=section, ext=ext) + "?" + urlencode(req.args() + [("kind", kind)])
@@ -62,15 +73,22 @@ def index():
         "reports/index.html",
         req=req,
         report=report,
-        sentences=build_sentences(report) if report else [],
-        formats=list(FORMATS),
+        report_locale=report_locale,
+        sentences=build_sentences(report, report_locale) if report else [],
+        score_heading=score_heading,
+        preset_groups=periods.preset_groups(req.filters.date_from, periods.today()),
+        period_args=[(k, v) for k, v in req.args() if k not in ("from", "to")],
+        language_args=[(k, v) for k, v in req.args() if k != "lang"],
+        formats=FORMAT_NAMES,
         totals=total_titles(),
         dimensions=dimension_titles(),
         key_label=key_label,
+        change_title=change_title(),
+        signed_change=signed_change,
         chart_url=chart_url,
         region_map=has_boundaries(CHARTS["region"]),
         change=change,
-        statuses=", ".join(term_label(STATUSES, s) for s in report.statuses) if report else "",
+        statuses=statuses_text(report.statuses) if report else "",
         admin1_options=[(name, name) for name in region_names("admin1")],
         admin2_options=[(name, name) for name in region_names("admin2")],
     ), 400 if req.errors else 200
@@ -83,8 +101,9 @@ def export():
     if fmt not in FORMATS:
         abort(400)
     mime, extension = FORMATS[fmt]
-    name = f"report-{req.filters.date_from}-{req.filters.date_to}.{extension}"
-    data = export_report(_build(req), fmt, current_user, select_locale(), req.score, target=name)
+    report = _build(req)
+    name = f"{file_stem(report)}.{extension}"
+    data = export_report(report, fmt, current_user, _report_locale(req), req.score, target=name)
     return Response(data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -95,7 +114,8 @@ def chart(section: str, ext: str):
     report = _build(req)
     if kind not in CHARTS or section not in {s.key for s in report.sections}:
         abort(404)
-    image = chart_for(report, Block("chart", chart=(section, kind)), select_locale(), ext)
+    with force_locale(_report_locale(req)):
+        image = chart_for(report, section, kind, ext)
     if image is None:
         return Response(missing_boundaries_message(), 404, mimetype="text/plain")
     return Response(image, mimetype=IMAGE_TYPES[ext], headers={"Cache-Control": "private, max-age=300"})
