@@ -117,6 +117,10 @@ def _read(d: dict) -> str:
     return wording.get(d.get("via", ""), _("opened the incident with %(fields)s", fields=fields))
 
 
+def _factor_off(d: dict) -> str:
+    return _("second factor turned off; %(n)s sessions ended", n=d.get("sessions", "?"))
+
+
 DESCRIPTIONS: dict[str, Callable[[dict], str]] = {
     "export": _export,
     "incident_read": _read,
@@ -137,8 +141,8 @@ DESCRIPTIONS: dict[str, Callable[[dict], str]] = {
     "login_failed": lambda d: (
         _("wrong code from the phone") if d.get("step") == "code" else _("wrong email or password")
     ),
-    "second_factor_reset": lambda d: _("second factor turned off; %(n)s sessions ended", n=d.get("sessions", "?")),
-    "second_factor_removed": lambda d: _("second factor turned off; %(n)s sessions ended", n=d.get("sessions", "?")),
+    "second_factor_reset": _factor_off,  # by an admin
+    "second_factor_removed": _factor_off,  # by its owner
     "import": lambda d: _(
         "imported %(rows)s rows: %(created)s created, %(updated)s updated, %(unchanged)s unchanged",
         rows=d.get("rows", "?"),

@@ -48,10 +48,16 @@ _SPLIT = re.compile(r"[\W_]+")
 _BATCH = 5000
 
 
+def plain_words(text: str) -> list[str]:
+    """The words of `text` in order, casefolded and without accents, split on anything not a
+    letter or digit (the form's name warning matches phrases of them too: incidents/exposure.py)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    return [w for w in _SPLIT.split(plain) if w]
+
+
 def words(text: str) -> list[str]:
     """The normalised words of `text`, each once."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-    return list(dict.fromkeys(w for w in _SPLIT.split(plain) if w))
+    return list(dict.fromkeys(plain_words(text)))
 
 
 def digests(text: str, key: bytes | None = None) -> list[str]:

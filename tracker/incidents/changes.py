@@ -45,8 +45,9 @@ def field_label(name: str) -> str:
     if name == "status":
         return _("Status")
     unbound = getattr(IncidentForm, name, None)
-    label = unbound.kwargs.get("label") or (unbound.args[0] if unbound.args else None) if unbound else None
-    return str(label or name)
+    if unbound is None:
+        return name
+    return str(unbound.kwargs.get("label") or unbound.args[0])
 
 
 def _yes_no(value: bool) -> str:

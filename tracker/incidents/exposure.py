@@ -11,18 +11,11 @@ organisation and a place match as whole phrases.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
+from ..search_index import plain_words
 from .data import IncidentData
 
 SHOWN_BEYOND_STAFF = ("public", "partners")
 NAME_WORD_MIN = 4
-
-
-def _words(text: str) -> list[str]:
-    plain = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-    return [w for w in re.split(r"[\W_]+", plain) if w]
 
 
 def _contains(words: list[str], phrase: list[str]) -> bool:
@@ -40,11 +33,11 @@ def exposed(data: IncidentData) -> list[str]:
     contains, as typed in the form; empty when there are none or only staff see it."""
     if data.visibility not in SHOWN_BEYOND_STAFF:
         return []
-    text = _words(f"{data.title} {data.description}")
+    text = plain_words(f"{data.title} {data.description}")
     found: list[str] = []
 
     def check(value: str, by_word: bool) -> None:
-        phrase = _words(value)
+        phrase = plain_words(value)
         if value.strip() and value.strip() not in found:
             if _contains(text, phrase) or (by_word and any(len(w) >= NAME_WORD_MIN and w in text for w in phrase)):
                 found.append(value.strip())

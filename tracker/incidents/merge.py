@@ -15,10 +15,19 @@ from typing import Any
 from flask_babel import gettext as _
 
 from ..errors import ServiceError
-from .changes import readable
+from .changes import field_label, value_text
 
 MERGED_FIELDS_EXCLUDED = ("status",)  # moved by the workflow, never by a form
 THEIRS, YOURS = "theirs", "yours"
+
+
+@dataclass(frozen=True)
+class Choice:
+    field: str
+    label: str
+    original: str
+    theirs: str
+    yours: str
 
 
 @dataclass(frozen=True)
@@ -29,15 +38,18 @@ class Merge:
     merged: dict[str, Any]  # each field taken from the side that changed it (yours where both did)
     conflicts: tuple[str, ...]  # fields both sides changed, differently
 
-    def choices(self) -> list[tuple[Any, str, str, str]]:
-        """(field in words, original, theirs, yours) per conflicting field, in words."""
-        rows = []
-        for name in self.conflicts:
-            (original,) = readable({name: [self.base.get(name), None]})
-            (theirs,) = readable({name: [self.theirs.get(name), None]})
-            (yours,) = readable({name: [self.yours.get(name), None]})
-            rows.append((original, original.before, theirs.before, yours.before))
-        return rows
+    def choices(self) -> list[Choice]:
+        """Each conflicting field in words, as it was, as stored now and as the editor has it."""
+        return [
+            Choice(
+                name,
+                field_label(name),
+                value_text(name, self.base.get(name)),
+                value_text(name, self.theirs.get(name)),
+                value_text(name, self.yours.get(name)),
+            )
+            for name in self.conflicts
+        ]
 
 
 def three_way(base: dict[str, Any], theirs: dict[str, Any], yours: dict[str, Any]) -> Merge:

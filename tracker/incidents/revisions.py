@@ -92,8 +92,7 @@ def approve(incident: Incident, user: User) -> int:
                 )
             )
         content = merge.merged
-    author = db.session.get(User, revision.proposed_by_id) if revision.proposed_by_id else user
-    revise_incident(incident, data_from_snapshot(content), author)
+    revise_incident(incident, data_from_snapshot(content), revision.proposed_by or user)
     _decide(revision, user, "approved")
     revision.applied_version = incident.version
     audit.record("revision_approved", incident.ref, user=user)

@@ -189,7 +189,7 @@ def _render_form(
         incident=incident,
         merge=merge,
         exposure=exposure,
-        error_summary=error_summary,
+        error_links=error_summary(form),
         pending=incident.pending_revision if incident is not None else None,
         goes_to_review=incident is not None and goes_to_review(current_user, incident),
         admin1_names=region_names("admin1"),

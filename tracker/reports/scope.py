@@ -2,9 +2,9 @@
 and every filter, so a sentence, a chart or a title page pasted elsewhere still says it is
 about Puno, or about journalists, and not about the whole country.
 
-Two forms: phrases a sentence opens with ("Between January and December 2024, in Puno,
-against journalists") and labelled lines for title pages and the methodology
-("Department: Puno").
+Here, the phrases a sentence opens with ("Between January and December 2024, in Puno, against
+journalists"); the labelled lines of title pages and the methodology ("Department: Puno") are
+tracker/filter_words.py's, shared with the list's chips and the map captions.
 """
 
 from __future__ import annotations
