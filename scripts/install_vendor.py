@@ -27,6 +27,16 @@ VENDOR_FILES = [
     ("leaflet.markercluster/MIT-LICENCE.txt", "leaflet.markercluster/MIT-LICENCE.txt"),
     ("leaflet.heat/dist/leaflet-heat.js", "leaflet.heat/leaflet-heat.js"),
     ("leaflet.heat/LICENSE", "leaflet.heat/LICENSE"),
+    # the service worker's library (templates/offline/sw.js loads its modules from here)
+    ("workbox-sw/build/workbox-sw.js", "workbox/workbox-sw.js"),
+    ("workbox-core/build/workbox-core.prod.js", "workbox/workbox-core.prod.js"),
+    ("workbox-precaching/build/workbox-precaching.prod.js", "workbox/workbox-precaching.prod.js"),
+    ("workbox-routing/build/workbox-routing.prod.js", "workbox/workbox-routing.prod.js"),
+    ("workbox-strategies/build/workbox-strategies.prod.js", "workbox/workbox-strategies.prod.js"),
+    ("workbox-sw/LICENSE", "workbox/LICENSE"),
+    # IndexedDB with promises, for the phone's outbox (static/js/offline/store.js)
+    ("idb/build/umd.js", "idb/umd.js"),
+    ("idb/LICENSE", "idb/LICENSE"),
 ]
 
 

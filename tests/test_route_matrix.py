@@ -159,6 +159,13 @@ ROUTES = [
     Route("exchange.imports.duplicate_pairs", "GET", staff(200)),
     Route("exchange.imports.decide", "POST", staff(400)),
 
+    # recording with no signal: the service worker is public (it holds no data); the outbox is the recorders'
+    Route("offline.service_worker", "GET", public(200)),
+    Route("offline.ping", "GET", recorders(204)),
+    Route("offline.outbox", "GET", recorders(200)),
+    Route("offline.sync", "POST", recorders(403)),  # without the sync header: refused in words
+    Route("offline.discard_held", "POST", rule(404, *RECORDERS)),  # no such held draft
+
     # the API: a role is its token; no session counts, and without a token the caller is anonymous
     Route("api.openapi", "GET", public(200)),
     Route("api.list_incidents", "GET", public(200)),
@@ -175,7 +182,7 @@ QUERIES = {  # what a route needs besides its URL's variables to answer at all
     "reports.chart": f"{YEAR}&kind=violation",
     "api.stats": YEAR,
 }
-VALUES = {"fmt": "csv", "ext": "png", "section": "protection", "decision": "approve"}
+VALUES = {"fmt": "csv", "ext": "png", "section": "protection", "decision": "approve", "draft_id": 1}
 
 
 def served_routes(app) -> set[tuple[str, str]]:

@@ -66,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .incidents.views import bp as incidents_bp
     from .main import bp as main_bp
     from .maps.views import bp as maps_bp
+    from .offline.views import bp as offline_bp
     from .reports.views import bp as reports_bp
 
     for blueprint in (
@@ -77,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         reports_bp,
         maps_bp,
         exchange_bp,
+        offline_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)

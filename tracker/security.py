@@ -191,6 +191,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "maps.public_map_image",
         "maps.public_map_download",
         "exchange.exports.public",
+        "offline.service_worker",  # browsers check it for updates from any page; it holds no data
     }
 )
 # What an account that must have a second factor, and has none yet, may reach besides the

@@ -1,8 +1,9 @@
-// Keeps what a monitor types in the incident form in this tab's sessionStorage, so that
-// a timed-out session, a lost connection or an accidental reload loses nothing. The copy
-// is restored when the form is opened again and removed once the incident is saved or the
-// user logs out. sessionStorage (not localStorage) ends with the tab, so a shared phone
-// does not keep victims' details.
+// Keeps the choices a monitor makes in the incident form (selects, boxes, dates, numbers) in
+// this tab's sessionStorage, so that a timed-out session or an accidental reload does not lose
+// them. Nothing typed as text is kept, nor the coordinates: names, places and sources never lie
+// readable on the phone. Text is kept by saving, which with no signal seals it in the outbox
+// (static/js/offline/entry.js). The copy is restored when the form is opened again and removed
+// once the incident is saved or the user logs out.
 (function () {
   "use strict";
   const PREFIX = "tracker-form:";
@@ -14,16 +15,18 @@
   if (document.querySelector("[data-clear-kept]")) clearAll();
   const logout = document.getElementById("logout");
   if (logout) logout.addEventListener("click", clearAll);
+  window.trackerFormKeeper = { clear: clearAll };
 
   const form = document.querySelector("form[data-keep]");
   if (!form) return;
   const key = PREFIX + form.dataset.keep;
-  const SKIP = { csrf_token: true, version: true };
+  const SKIP = { csrf_token: true, version: true, latitude: true, longitude: true };
+  const KEPT_TYPES = { "select-one": true, "select-multiple": true, checkbox: true, radio: true, date: true, number: true };
 
   function save() {
     const values = [];
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || SKIP[el.name] || el.type === "submit" || el.type === "button") return;
+      if (!el.name || SKIP[el.name] || !KEPT_TYPES[el.type]) return;
       if (el.type === "checkbox" || el.type === "radio") values.push([el.name, el.value, el.checked]);
       else values.push([el.name, el.value, null]);
     });

@@ -1,6 +1,7 @@
 // A small Leaflet map in the incident form: clicking it fills latitude and longitude,
-// typing coordinates moves the marker. Tiles come from the configured tile URL; with no
-// tile URL the map draws department outlines served by this application (offline use).
+// typing coordinates moves the marker. Tiles come from the configured tile URL, if any;
+// beneath them the map always draws the department outlines served by this application,
+// so it still shows where things are when no tile server is configured or none answers.
 (function () {
   "use strict";
   const el = document.getElementById("location-map");
@@ -8,18 +9,21 @@
   const lat = document.getElementById("latitude");
   const lon = document.getElementById("longitude");
   const map = L.map(el).setView([-9.19, -75.02], 5);
+  // Below the tile pane (z-index 200): loaded tiles cover the outlines, missing ones leave them seen.
+  const outlinesPane = map.createPane("outlines");
+  outlinesPane.style.zIndex = 150;
+  outlinesPane.style.pointerEvents = "none";
   if (el.dataset.tileUrl) {
     L.tileLayer(el.dataset.tileUrl, { attribution: el.dataset.tileAttribution, maxZoom: 18 }).addTo(map);
-  } else {
-    fetch(el.dataset.outlinesUrl, { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) {
-        if (data && data.features && data.features.length) {
-          L.geoJSON(data, { style: { color: "#456", weight: 1, fillOpacity: 0.05 } }).addTo(map);
-        }
-      })
-      .catch(function () { /* outlines are a convenience; the form works without them */ });
   }
+  fetch(el.dataset.outlinesUrl, { credentials: "same-origin" })
+    .then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (data) {
+      if (data && data.features && data.features.length) {
+        L.geoJSON(data, { pane: "outlines", interactive: false, style: { color: "#456", weight: 1, fillOpacity: 0.05 } }).addTo(map);
+      }
+    })
+    .catch(function () { /* outlines are a convenience; the form works without them */ });
   let marker = null;
 
   function place(latitude, longitude, pan) {

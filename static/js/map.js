@@ -4,7 +4,9 @@
 // counting and the generalisation; this file only draws. folium builds the Leaflet map
 // itself (tracker/maps/page.py: tiles or none, the first view) in the page's one inline
 // script, which carries the CSP nonce; this file finds it by the name in data-map-name. The
-// page's other settings arrive as data- attributes of #incident-map.
+// page's other settings arrive as data- attributes of #incident-map. Beneath the tiles it
+// always draws the department outlines, so the map still shows where things are when no
+// tile server is configured or none answers.
 (function () {
   "use strict";
   const el = document.getElementById("incident-map");
@@ -237,14 +239,16 @@
   // The first view is already fitted (folium does it without animation): ask for its data
   // now, before the backdrop, so it is first in line at the server.
   load();
-  if (!cfg.tileUrl) {
-    fetch(cfg.dataUrl + "?layer=outlines", { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) {
-        if (data && data.features.length) {
-          L.geoJSON(data, { interactive: false, style: { color: "#456", weight: 1, fill: false } }).addTo(map);
-        }
-      })
-      .catch(function () { /* outlines are a backdrop; the data layers work without them */ });
-  }
+  // Below the tile pane (z-index 200): loaded tiles cover the outlines, missing ones leave them seen.
+  const outlinesPane = map.createPane("outlines");
+  outlinesPane.style.zIndex = 150;
+  outlinesPane.style.pointerEvents = "none";
+  fetch(cfg.dataUrl + "?layer=outlines", { credentials: "same-origin" })
+    .then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (data) {
+      if (data && data.features.length) {
+        L.geoJSON(data, { pane: "outlines", interactive: false, style: { color: "#456", weight: 1, fill: false } }).addTo(map);
+      }
+    })
+    .catch(function () { /* outlines are a backdrop; the data layers work without them */ });
 })();

@@ -1,6 +1,6 @@
 """The incident map in Chromium: it renders, its layers switch, a filter changes the count,
 and the public map shows only what the public may see. The fixtures fail the test if any
-request leaves 127.0.0.1 (TILE_URL is "", so the map draws region outlines instead of tiles)."""
+request leaves 127.0.0.1 (TILE_URL is "", so no tiles: the map shows its region outlines)."""
 
 from __future__ import annotations
 

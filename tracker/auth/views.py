@@ -51,7 +51,11 @@ def logout():
         sessions.end(current_user.session_token)  # a copy of the cookie no longer works
     logout_user()
     flash(_("You are logged out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # A shared phone keeps nothing of this account: the page cache, the service worker and the
+    # outbox go too (static/js/offline/sync.js has asked first about records not yet sent).
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -44,6 +44,7 @@ class _RowForm(Form):
     """A repeating row; an entirely blank row is ignored rather than rejected."""
 
     KEY_FIELD = ""
+    KEY_MISSING = _l("Choose one.")
     DEFAULTED: tuple[str, ...] = ()  # fields that always carry a value, so they don't count
 
     def is_blank(self) -> bool:
@@ -59,7 +60,7 @@ class _RowForm(Form):
         ok = super().validate(extra_validators)
         key = self[self.KEY_FIELD]
         if not key.data:
-            key.errors = [*key.errors, _l("Choose one.")]
+            key.errors = [*key.errors, self.KEY_MISSING]
             ok = False
         return ok
 
@@ -202,21 +203,25 @@ class IncidentForm(FlaskForm):
             for row in rows:
                 row.form.fill_choices()
 
+    # The form's own rules across fields, whose messages the phone's check shows too (device_rules.py)
+    CROSS_FIELD_MESSAGES = {
+        "end_before_start": _l("The end date is before the start date."),
+        "one_coordinate": _l("Enter both latitude and longitude, or neither."),
+        "swapped": _l("Latitude and longitude look swapped."),
+        "outside": _l("This point is outside Peru. Check the coordinates."),
+    }
+
     def validate_end_date(self, field):
         if field.data and self.date.data and field.data < self.date.data:
-            raise ValidationError(_l("The end date is before the start date."))
+            raise ValidationError(self.CROSS_FIELD_MESSAGES["end_before_start"])
 
     def validate_longitude(self, field):
         lat, lon = self.latitude.data, field.data
         if (lat is None) != (lon is None):
-            raise ValidationError(_l("Enter both latitude and longitude, or neither."))
+            raise ValidationError(self.CROSS_FIELD_MESSAGES["one_coordinate"])
         problem = point_problem(lat, lon, _text(self.country)) if lat is not None else None
         if problem:
-            raise ValidationError(
-                _l("Latitude and longitude look swapped.")
-                if problem == "swapped"
-                else _l("This point is outside Peru. Check the coordinates.")
-            )
+            raise ValidationError(self.CROSS_FIELD_MESSAGES[problem])
 
     def to_data(self) -> IncidentData:
         return IncidentData(

@@ -14,12 +14,13 @@ from ..errors import InvalidTransition, PermissionDenied, ServiceError
 from ..extensions import db
 from ..filters import SORTS, count_incidents, filtered_incidents, parse_filters
 from ..i18n import term_label
-from ..models import Incident, IncidentRevision
+from ..models import HeldDraft, Incident, IncidentRevision
 from ..regions.service import outlines_geojson, region_names
 from ..security import IncidentAccess, can_record, can_review, incident_access, user_may_open
 from ..taxonomy import STATUSES
-from . import revisions
+from . import held, revisions
 from .data import IncidentData
+from .device_rules import device_rules
 from .exposure import exposed
 from .forms import IncidentForm, RevisionForm, StatusForm, error_summary, initial_data, row_templates
 from .merge import Merge, UndecidedMerge, decide, three_way
@@ -194,6 +195,8 @@ def _render_form(
         goes_to_review=incident is not None and goes_to_review(current_user, incident),
         admin1_names=region_names("admin1"),
         row_templates=row_templates(),
+        # a new incident may wait on the phone when the server cannot be reached (tracker/offline/)
+        device_rules=device_rules(form) if incident is None and "held" not in request.args else None,
     ), status
 
 
@@ -201,10 +204,33 @@ def _render_form(
 def new():
     if not can_record(current_user):
         abort(403)
+    draft = None
+    if "held" in request.args:  # a record from a phone the server held back (held.py)
+        draft = held.own_held(current_user, request.args["held"])
+        if draft is None:
+            abort(404)
+        if request.method == "GET":
+            return _held_form(draft)
     form = IncidentForm()
     if form.validate_on_submit():
-        return _saved_or_kept(form, None)
+        response = _saved_or_kept(form, None)
+        if draft is not None and response.status_code == 302:  # stored: the held copy has done its work
+            held.discard(draft)
+            db.session.commit()
+        return response
     return _render_form(form, None, status=400 if form.errors else 200)
+
+
+def _held_form(draft: HeldDraft):
+    """The form filled with a held draft's fields, showing what the server found wrong. The
+    fields are checked without a CSRF token (they have none); the page carries a fresh one."""
+    form = IncidentForm(formdata=held.as_formdata(draft), meta={"csrf": False})
+    valid = form.validate() if draft.fields else True
+    flash(_("This record was sent from a phone but could not be stored as it was. Check it and save it."), "warning")
+    if valid:  # what the form does not show itself: a record that could not be read, a refusal
+        for label, message in draft.problems:
+            flash(f"{label}: {message}", "error")
+    return _render_form(form, None)
 
 
 @bp.route("/<ref>/edit", methods=["GET", "POST"])
@@ -324,5 +350,6 @@ def _audit_read(incident: Incident, via: str) -> IncidentAccess:
 
 @bp.get("/outlines.geojson")
 def outlines():
-    """Department outlines for the location picker when no tile server is configured."""
+    """Department outlines the location picker draws beneath its tiles, so that with no tile
+    server it still shows where a point is (the service worker keeps them)."""
     return outlines_geojson("admin1")

@@ -86,8 +86,8 @@ def add_nonce(html: str, nonce: str) -> str:
 def base_map(
     map_class=PageMap, tile_url: str = "", tile_attribution: str = "", prefer_canvas: bool = True, **options
 ) -> folium.Map:
-    """A folium map of Peru with the configured tiles; with no tile URL there are no tiles
-    (the page then draws region outlines, the download its regions)."""
+    """A folium map of Peru with the configured tiles, or none with no tile URL (the page
+    draws region outlines beneath any tiles, the download its regions)."""
     fmap = map_class(
         location=PERU_CENTRE, zoom_start=5, tiles=None, prefer_canvas=prefer_canvas, maxZoom=MAX_ZOOM, **options
     )

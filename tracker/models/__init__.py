@@ -15,6 +15,7 @@ from .incident import (
     StatusChange,
     Victim,
 )
+from .offline import HeldDraft, OfflineReceipt
 from .ref_counter import RefCounter
 from .region import LEVELS, Region
 from .search import SearchTerm
@@ -27,12 +28,14 @@ __all__ = [
     "DuplicateCandidate",
     "Event",
     "FailedLogin",
+    "HeldDraft",
     "ImportJob",
     "Incident",
     "IncidentVersion",
     "IncidentRevision",
     "IncidentViolation",
     "LEVELS",
+    "OfflineReceipt",
     "PasswordReset",
     "RecoveryCode",
     "Perpetrator",
