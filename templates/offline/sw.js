@@ -25,17 +25,17 @@ workbox.precaching.precacheAndRoute({{ precache|tojson }});
 
 workbox.routing.registerRoute(
   function ({ request, url }) { return request.mode === "navigate" && ours(url) && !url.search && PAGES.includes(url.pathname); },
-  new workbox.strategies.NetworkFirst({ cacheName: "tracker-pages", networkTimeoutSeconds: 8, plugins: [servedWhole] })
+  new workbox.strategies.NetworkFirst({ cacheName: "tracker-offline", networkTimeoutSeconds: 8, plugins: [servedWhole] })
 );
 workbox.routing.registerRoute(
   function ({ url }) { return ours(url) && OUTLINES.includes(url.pathname + url.search); },
-  new workbox.strategies.StaleWhileRevalidate({ cacheName: "tracker-outlines", plugins: [servedWhole] })
+  new workbox.strategies.StaleWhileRevalidate({ cacheName: "tracker-offline", plugins: [servedWhole] })
 );
 // Any other page, with no server: the outbox page, which says what waits and links to the form.
 workbox.routing.registerRoute(new workbox.routing.NavigationRoute(new workbox.strategies.NetworkOnly()));
 workbox.routing.setCatchHandler(async function ({ request }) {
   if (request.mode === "navigate") {
-    const page = await caches.match(OUTBOX, { cacheName: "tracker-pages" });
+    const page = await caches.match(OUTBOX, { cacheName: "tracker-offline" });
     if (page) return page;
   }
   return Response.error();

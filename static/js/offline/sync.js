@@ -129,7 +129,7 @@
   // a whole page served to a signed-in user is kept (not a redirect to the login page).
   async function warm() {
     if (!window.caches) return;
-    const cache = await caches.open("tracker-pages");
+    const cache = await caches.open("tracker-offline");
     for (const url of JSON.parse(cfg.warm)) {
       if (await cache.match(url)) continue;
       try {
