@@ -32,9 +32,16 @@ TYPED = {  # what the monitor types: none of it may lie readable on the phone
 STORED = """async () => {
   const out = [];
   for (const info of await indexedDB.databases()) {
-    const db = await new Promise((ok, fail) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const db = await new Promise((ok, fail) => {
+      const r = indexedDB.open(info.name);
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
     for (const name of db.objectStoreNames) {
-      const rows = await new Promise(ok => { const r = db.transaction(name).objectStore(name).getAll(); r.onsuccess = () => ok(r.result); });
+      const rows = await new Promise(ok => {
+        const r = db.transaction(name).objectStore(name).getAll();
+        r.onsuccess = () => ok(r.result);
+      });
       out.push(JSON.stringify(rows));
     }
     db.close();
