@@ -265,3 +265,52 @@ def test_the_service_worker_is_public_and_precaches_only_static_files(client, ap
     assert all(entry["url"].startswith("/static/") for entry in manifest)
     assert all((static / entry["url"].removeprefix("/static/")).is_file() for entry in manifest)
     assert sum((static / e["url"].removeprefix("/static/")).stat().st_size for e in manifest) < 1_000_000
+
+
+FORM_UUID = "6a1f0c2e-8d4b-4c3e-9f0a-1b2c3d4e5f60"
+
+
+def test_the_form_and_the_phones_copy_of_one_save_make_one_incident(client, auth, users, jwk):
+    """A save posts the form with the UUID of the sealed copy the phone keeps (entry.js): a
+    second click, or the copy sent afterwards, finds it stored."""
+    from tests.factories import form_fields
+    from tests.outbox import pairs
+
+    auth.login("monitor")
+    fields = form_fields(incident_data(title="Guardado en línea"), save="1", client_uuid=FORM_UUID)
+    first = client.post("/incidents/new", data=fields)
+    assert first.status_code == 302
+    (stored,) = incidents()
+    again = client.post("/incidents/new", data=fields)
+    assert again.status_code == 302 and again.headers["Location"] == f"/incidents/{stored.ref}"
+    copy = seal(
+        {"owner": users["monitor"].id, "fields": pairs(incident_data(title="Guardado en línea"))}, FORM_UUID, jwk
+    )
+    (answer,) = results(client, copy)
+    assert (answer["outcome"], answer["ref"], answer["again"]) == ("stored", stored.ref, True)
+    assert len(incidents()) == 1
+
+
+def test_a_form_sent_back_to_correct_retires_the_phones_copy(client, auth, users, jwk):
+    from tests.factories import form_fields
+    from tests.outbox import pairs
+
+    auth.login("monitor")
+    refused = client.post("/incidents/new", data=form_fields(incident_data(title=""), save="1", client_uuid=FORM_UUID))
+    assert refused.status_code == 400
+    assert FORM_UUID not in refused.get_data(as_text=True)  # the corrected save is a new record
+    copy = seal({"owner": users["monitor"].id, "fields": pairs(incident_data(title=""))}, FORM_UUID, jwk)
+    assert results(client, copy)[0]["outcome"] == "done"
+    assert incidents() == [] and db.session.scalar(sa.select(sa.func.count()).select_from(HeldDraft)) == 0
+
+
+def test_a_copy_sent_before_the_form_makes_the_form_show_the_stored_incident(client, auth, users, jwk):
+    from tests.factories import form_fields
+    from tests.outbox import pairs
+
+    auth.login("monitor")
+    copy = seal({"owner": users["monitor"].id, "fields": pairs(incident_data())}, FORM_UUID, jwk)
+    (answer,) = results(client, copy)
+    posted = client.post("/incidents/new", data=form_fields(incident_data(), save="1", client_uuid=FORM_UUID))
+    assert posted.status_code == 302 and posted.headers["Location"] == answer["url"]
+    assert len(incidents()) == 1

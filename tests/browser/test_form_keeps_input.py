@@ -1,5 +1,6 @@
 """Nothing a monitor types is lost: not after a validation error, not after the session ends,
-not when the database cannot be reached as they save."""
+not when the database cannot be reached as they save; and nothing typed lies readable in the
+browser meanwhile (the choices are kept in the tab, the rest in the sealed outbox)."""
 
 from __future__ import annotations
 
@@ -77,10 +78,50 @@ def test_invalid_value_keeps_everything_typed(page):
     assert page.locator("#restored-note").is_hidden()  # the server's copy, not the browser's
 
 
-def test_session_timeout_restores_typed_input_after_login(page, context):
+def stored_victims(live_server, title: str) -> list[list[str]]:
+    """The victims' names of each incident stored under `title`."""
+    from tracker.extensions import db
+    from tracker.models import Incident
+
+    with live_server.app.app_context():
+        found = db.session.scalars(sa.select(Incident).where(Incident.title == title)).all()
+        names = [[v.name for v in incident.victims] for incident in found]
+        db.session.remove()
+    return names
+
+
+def test_a_reload_brings_back_the_choices_but_keeps_no_typed_text(page):
     login(page, "monitor")
     page.goto("/incidents/new")
     page.fill("#title", "Leader threatened in Ilave")
+    page.select_option("#victims-0-group", "community_leader")
+    page.fill("#victims-0-name", "Juan Supuesto")
+    add_row(page, "victims")
+    page.select_option("#victims-1-group", "family_member")
+    page.fill("#victims-1-count", "4")
+    open_violation(page, "threat")
+    assert "Juan Supuesto" not in page.evaluate("JSON.stringify(sessionStorage)")
+
+    page.reload()
+    assert page.locator("#restored-note").is_visible()
+    assert page.input_value("#victims-0-group") == "community_leader"
+    assert page.input_value("#victims-1-group") == "family_member"
+    assert page.input_value("#victims-1-count") == "4"
+    assert page.is_checked("input[name=violations][value=threat]")
+    assert page.input_value("#title") == "" and page.input_value("#victims-0-name") == ""
+
+    with page.expect_navigation():  # not wanted after all: the form as the server has it
+        page.click("#discard-kept")
+    assert page.locator("#restored-note").is_hidden()
+    assert page.input_value("#victims-0-group") == ""
+
+
+def test_a_save_after_the_session_ended_waits_sealed_and_is_stored_after_login(page, context, live_server):
+    login(page, "monitor")
+    page.goto("/incidents/new")
+    title = "Leader threatened in Ilave after the session ended"
+    page.fill("#title", title)
+    page.fill("#date", "2024-03-02")
     page.select_option("#victims-0-group", "community_leader")
     page.fill("#victims-0-name", "Juan Supuesto")
     add_row(page, "victims")
@@ -94,28 +135,21 @@ def test_session_timeout_restores_typed_input_after_login(page, context):
     page.wait_for_load_state()
     url = urlsplit(page.url)
     assert url.path == "/auth/login", page.url
-    assert parse_qs(url.query).get("next") == ["/incidents/new"]
+    assert parse_qs(url.query).get("next") == ["/offline/outbox"]
+    assert stored_victims(live_server, title) == []
 
-    login(page, "monitor", expect_path="/incidents/new")
-    assert page.locator("#restored-note").is_visible()
-    assert page.input_value("#title") == "Leader threatened in Ilave"
-    assert page.input_value("#victims-0-group") == "community_leader"
-    assert page.input_value("#victims-0-name") == "Juan Supuesto"
-    assert page.input_value("#victims-1-group") == "family_member"
-    assert page.input_value("#victims-1-count") == "4"
-    assert page.is_checked("input[name=violations][value=threat]")
-
-    with page.expect_navigation():  # not wanted after all: the form as the server has it
-        page.click("#discard-kept")
-    assert page.locator("#restored-note").is_hidden()
-    assert page.input_value("#title") == "" and page.input_value("#victims-0-name") == ""
+    login(page, "monitor", expect_path="/offline/outbox")
+    page.wait_for_selector("#queued-note:not([hidden])")
+    page.wait_for_selector("#outbox-empty:not([hidden])")
+    assert stored_victims(live_server, title) == [["Juan Supuesto", ""]]
 
 
-def test_a_save_while_the_database_is_unreachable_loses_nothing(page, monkeypatch):
+def test_a_save_while_the_database_is_unreachable_loses_nothing(page, monkeypatch, live_server):
     login(page, "monitor")
     use_english(page)
     page.goto("/incidents/new")
-    page.fill("#title", "Radio closed while the database was down")
+    title = "Radio closed while the database was down"
+    page.fill("#title", title)
     page.fill("#description", "Typed before the outage.")
     page.fill("#date", "2024-03-02")
     page.select_option("#victims-0-group", "journalist")
@@ -129,14 +163,12 @@ def test_a_save_while_the_database_is_unreachable_loses_nothing(page, monkeypatc
         page.click("#save-draft")
     assert nav.value.status == 503
     assert "The database cannot be reached just now" in page.inner_text("main")
+    assert stored_victims(live_server, title) == []
     monkeypatch.undo()
 
-    page.goto("/incidents/new")  # the form afresh, as after a reload or from the menu
-    assert page.locator("#restored-note").is_visible()
-    assert page.input_value("#title") == "Radio closed while the database was down"
-    assert page.input_value("#description") == "Typed before the outage."
-    assert page.input_value("#victims-0-group") == "journalist"
-    assert page.input_value("#victims-0-name") == "Rosa Inventada"
-    with page.expect_navigation():
-        page.click("#save-draft")
-    assert "saved=1" in page.url  # and now it saves
+    # The phone kept a sealed copy of the save: once the database answers, it is stored, once.
+    page.goto("/offline/outbox")
+    page.wait_for_selector("#outbox-empty:not([hidden])")
+    assert stored_victims(live_server, title) == [["Rosa Inventada"]]
+    page.goto("/incidents/new")
+    assert page.locator("#restored-note").is_hidden()

@@ -311,7 +311,8 @@ def test_logout_asks_before_unsent_records_go_and_then_leaves_nothing(server, op
     )
     server.start()
     page.goto("/offline/outbox")
-    assert page.is_visible("#outbox-others") and page.is_visible("#outbox-empty")
+    page.wait_for_selector("#outbox-others:not([hidden])")
+    assert page.is_visible("#outbox-empty")
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), getattr(dialog, answer)()))
     page.click("#logout")

@@ -190,6 +190,9 @@ class IncidentForm(FlaskForm):
     version = HiddenField()
     # After an edit conflict: the version the editor first started from (merge.py)
     merge_from = HiddenField()
+    # Set by the phone as a new incident is saved, with the UUID of the sealed copy it keeps
+    # until the incident is stored (static/js/offline/entry.js, receipts.py)
+    client_uuid = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

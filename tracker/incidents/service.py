@@ -26,6 +26,7 @@ from ..search_index import index_incidents
 from ..security import can_record, can_review, incident_access, is_owner, role_of
 from ..taxonomy import REPORTABLE_STATUSES, STATUSES
 from ..timeutil import utcnow
+from . import receipts
 from .data import SCALAR_FIELDS, IncidentData, PerpetratorData, SourceData, VictimData
 from .refs import allocate_refs
 
@@ -201,16 +202,20 @@ def _apply(incident: Incident, data: IncidentData) -> None:
         setattr(incident, name, value)
 
 
-def create_incident(data: IncidentData, user) -> Incident:
-    """Store a new incident as a draft."""
+def create_incident(data: IncidentData, user, client_uuid: str | None = None) -> Incident:
+    """Store a new incident as a draft. With the UUID a phone gave the record, only once: a
+    second time raises receipts.AlreadyReceived and stores nothing."""
     if not can_record(user):
         raise PermissionDenied(_("Your role cannot record incidents."))
+    receipt = receipts.claim(client_uuid, user, "stored") if client_uuid else None
     prefix = current_app.config["REF_PREFIX"]
     incident = Incident(ref=allocate_refs(prefix, [data.date.year])[0], created_by_id=user.id, status="draft")
     place(data)
     _apply(incident, data)
     db.session.add(incident)
     db.session.flush()
+    if receipt is not None:
+        receipt.incident_id = incident.id
     index_incidents([(incident.id, data)])
     _record_version(incident, user, None)
     audit.record("incident_created", incident.ref, user=user)

@@ -4,7 +4,7 @@ service.py and the shared filter builder."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -18,12 +18,13 @@ from ..models import HeldDraft, Incident, IncidentRevision
 from ..regions.service import outlines_geojson, region_names
 from ..security import IncidentAccess, can_record, can_review, incident_access, user_may_open
 from ..taxonomy import STATUSES
-from . import held, revisions
+from . import held, receipts, revisions
 from .data import IncidentData
 from .device_rules import device_rules
 from .exposure import exposed
 from .forms import IncidentForm, RevisionForm, StatusForm, error_summary, initial_data, row_templates
 from .merge import Merge, UndecidedMerge, decide, three_way
+from .receipts import AlreadyReceived
 from .service import (
     EditConflict,
     allowed_transitions,
@@ -80,7 +81,7 @@ def _pairs(names: list[str]) -> list[tuple[str, str]]:
     return [(name, name) for name in names]
 
 
-def _store(data: IncidentData, incident: Incident | None, base_version: int, submit: bool):
+def _store(data: IncidentData, incident: Incident | None, base_version: int, submit: bool, client_uuid=None):
     """Store the data (a new draft, an edit, or changes proposed for review); with `submit`,
     also send a draft for review. Whatever the user typed is stored first, so an incomplete
     submission is kept as a draft with a note of what is missing."""
@@ -88,7 +89,7 @@ def _store(data: IncidentData, incident: Incident | None, base_version: int, sub
     if names and not request.form.get("exposure_ok"):
         raise ExposureUnconfirmed(names)
     if incident is None:
-        incident = create_incident(data, current_user)
+        incident = create_incident(data, current_user, client_uuid)
     elif goes_to_review(current_user, incident):
         if revisions.propose(incident, data, current_user, base_version) is None:
             flash(_("Nothing differs from the approved version: no changes wait for review."), "info")
@@ -147,8 +148,9 @@ def _merged(form: IncidentForm, incident: Incident, base_version: int):
 def _attempt(form: IncidentForm, incident: Incident | None):
     if incident is not None and form.merge_from.data:  # the editor's choices after a conflict
         return _merged(form, incident, int(form.merge_from.data))
+    client_uuid = form.client_uuid.data if incident is None and receipts.valid(form.client_uuid.data) else None
     try:
-        return _store(form.to_data(), incident, int(form.version.data or 0), "submit" in request.form)
+        return _store(form.to_data(), incident, int(form.version.data or 0), "submit" in request.form, client_uuid)
     except EditConflict as conflict:
         db.session.rollback()
         return _merged(form, conflict.incident, conflict.base_version)
@@ -160,6 +162,8 @@ def _saved_or_kept(form: IncidentForm, incident: Incident | None):
     form, static/js/form-keeper.js, still holds the input when the form is opened again.)"""
     try:
         return _attempt(form, incident)
+    except AlreadyReceived as received:  # a second click, or the phone's copy got here first
+        return _already_stored(received)
     except ExposureUnconfirmed as unconfirmed:
         db.session.rollback()
         return _render_form(form, incident, exposure=unconfirmed.names, status=400)
@@ -167,6 +171,15 @@ def _saved_or_kept(form: IncidentForm, incident: Incident | None):
         db.session.rollback()
         flash(str(refusal), "error")
         return _render_form(form, incident, status=400)
+
+
+def _already_stored(received: AlreadyReceived):
+    receipt = received.receipt
+    if receipt is not None and receipt.user_id == current_user.id and receipt.incident is not None:
+        flash(_("This incident was already saved as %(ref)s.", ref=receipt.incident.ref), "info")
+        return redirect(url_for("incidents.detail", ref=receipt.incident.ref))
+    flash(_("This record was already received from your phone: see the outbox."), "info")
+    return redirect(url_for("offline.outbox"))
 
 
 class ExposureUnconfirmed(ServiceError):
@@ -184,20 +197,24 @@ def _render_form(
     exposure: list[str] | None = None,
     status=200,
 ):
-    return render_template(
-        "incidents/form.html",
-        form=form,
-        incident=incident,
-        merge=merge,
-        exposure=exposure,
-        error_links=error_summary(form),
-        pending=incident.pending_revision if incident is not None else None,
-        goes_to_review=incident is not None and goes_to_review(current_user, incident),
-        admin1_names=region_names("admin1"),
-        row_templates=row_templates(),
-        # a new incident may wait on the phone when the server cannot be reached (tracker/offline/)
-        device_rules=device_rules(form) if incident is None and "held" not in request.args else None,
-    ), status
+    form.client_uuid.data = ""  # each save of the form is a new record (entry.js sets it)
+    return make_response(
+        render_template(
+            "incidents/form.html",
+            form=form,
+            incident=incident,
+            merge=merge,
+            exposure=exposure,
+            error_links=error_summary(form),
+            pending=incident.pending_revision if incident is not None else None,
+            goes_to_review=incident is not None and goes_to_review(current_user, incident),
+            admin1_names=region_names("admin1"),
+            row_templates=row_templates(),
+            # a new incident may wait on the phone when the server cannot be reached (tracker/offline/)
+            device_rules=device_rules(form) if incident is None and "held" not in request.args else None,
+        ),
+        status,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -212,13 +229,18 @@ def new():
         if request.method == "GET":
             return _held_form(draft)
     form = IncidentForm()
+    client_uuid = form.client_uuid.data
     if form.validate_on_submit():
         response = _saved_or_kept(form, None)
         if draft is not None and response.status_code == 302:  # stored: the held copy has done its work
             held.discard(draft)
             db.session.commit()
-        return response
-    return _render_form(form, None, status=400 if form.errors else 200)
+    else:
+        response = _render_form(form, None, status=400 if form.errors else 200)
+    if response.status_code == 400 and receipts.valid(client_uuid):
+        # back to the form to correct: the phone's sealed copy of this attempt is not needed
+        receipts.retire(client_uuid, current_user)
+    return response
 
 
 def _held_form(draft: HeldDraft):

@@ -5,69 +5,48 @@ when the answer names where the record now is."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import MultiDict
 
 from .. import audit
 from ..errors import InvalidTransition, ServiceError
 from ..extensions import db
-from ..incidents import held
+from ..incidents import held, receipts
 from ..incidents.exposure import exposed
 from ..incidents.forms import IncidentForm, error_summary
+from ..incidents.receipts import AlreadyReceived
 from ..incidents.service import change_status, create_incident
 from ..models import HeldDraft, OfflineReceipt
 from .sealing import Unsealable, unseal
 
 MAX_RECORDS = 50  # per request: a long outbox goes in a few requests, each answered in seconds
 MAX_FIELDS = 2000
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def receive(envelope: Any, user) -> dict[str, Any]:
     """Store one sealed record sent by `user`; the answer the phone acts on."""
     client_uuid = envelope.get("uuid") if isinstance(envelope, dict) else None
-    if not isinstance(client_uuid, str) or not UUID.match(client_uuid):
+    if not receipts.valid(client_uuid):
         return _refused(None, _("The record has no valid identifier."))
+    earlier = db.session.get(OfflineReceipt, client_uuid)
+    if earlier is not None:
+        return _answer(earlier, client_uuid, user)
     try:
-        if not _claim(client_uuid, user):
-            db.session.rollback()
-            return _answer(db.session.get(OfflineReceipt, client_uuid), client_uuid, user)
-        answer = _store(envelope, client_uuid, user)
-        if answer["outcome"] == "refused":
-            db.session.rollback()
-        else:
-            db.session.commit()
-        return answer
+        return _store(envelope, client_uuid, user)
+    except AlreadyReceived as received:  # sent at the same moment by another tab, or by the form
+        return _answer(received.receipt, client_uuid, user)
     except ServiceError as refusal:  # the form accepted it, the service did not: hold it
         db.session.rollback()
-        if not _claim(client_uuid, user):
-            db.session.rollback()
-            return _answer(db.session.get(OfflineReceipt, client_uuid), client_uuid, user)
-        answer = _hold(client_uuid, user, [], [(_("Record"), str(refusal))])
-        db.session.commit()
-        return answer
+        try:
+            return _hold(client_uuid, user, [], [(_("Record"), str(refusal))])
+        except AlreadyReceived as received:
+            return _answer(received.receipt, client_uuid, user)
     except BaseException:
         db.session.rollback()
         raise
-
-
-def _claim(client_uuid: str, user) -> bool:
-    """Insert the receipt unless one exists: True if this request now owns the record. The
-    insert waits for another transaction inserting the same UUID and then does nothing."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(OfflineReceipt)
-        .values(client_uuid=client_uuid, user_id=user.id, outcome="")
-        .on_conflict_do_nothing(index_elements=["client_uuid"])
-        .returning(OfflineReceipt.client_uuid)
-    )
-    return db.session.execute(statement).scalar() is not None
 
 
 def _store(envelope: dict[str, Any], client_uuid: str, user) -> dict[str, Any]:
@@ -87,15 +66,12 @@ def _store(envelope: dict[str, Any], client_uuid: str, user) -> dict[str, Any]:
         problems = [(_("Title"), _exposure_problem())]
     if problems:
         return _hold(client_uuid, user, fields, problems)
-    incident = create_incident(form.to_data(), user)
+    incident = create_incident(form.to_data(), user, client_uuid)
     if formdata.get("submit"):
         try:
             change_status(incident, "submitted", user)
         except InvalidTransition:
             pass  # kept as a draft: the answer gives its status, its page says what is missing
-    receipt = db.session.get_one(OfflineReceipt, client_uuid)
-    receipt.outcome, receipt.incident_id = "stored", incident.id
-    audit.record("offline record stored", incident.ref, user=user)
     return _stored(client_uuid, incident)
 
 
@@ -117,10 +93,11 @@ def _fields(content: Any) -> list[tuple[str, str]] | None:
 
 
 def _hold(client_uuid: str, user, fields: list[tuple[str, str]], problems: list[tuple[str, str]]) -> dict[str, Any]:
+    receipt = receipts.claim(client_uuid, user, "held")
     draft = held.hold(user, client_uuid, [list(pair) for pair in fields], problems)
-    receipt = db.session.get_one(OfflineReceipt, client_uuid)
-    receipt.outcome, receipt.held_draft_id = "held", draft.id
+    receipt.held_draft_id = draft.id
     audit.record("offline record held", str(draft.id), user=user)
+    db.session.commit()
     return _held(draft)
 
 
@@ -150,13 +127,14 @@ def _refused(client_uuid: str | None, reason: str) -> dict[str, Any]:
 
 
 def _answer(receipt: OfflineReceipt | None, client_uuid: str, user) -> dict[str, Any]:
-    """What was done with a record received before: the same answer again, to its sender only."""
+    """What became of a record received before (`again`: the phone need not announce it), to
+    its sender only."""
     if receipt is None or receipt.user_id != user.id:
         return _refused(client_uuid, _("This record was sent by another account."))
     if receipt.outcome == "stored" and receipt.incident is not None:
-        return _stored(client_uuid, receipt.incident)
+        return _stored(client_uuid, receipt.incident) | {"again": True}
     draft = db.session.get(HeldDraft, receipt.held_draft_id) if receipt.held_draft_id else None
     if draft is not None:
-        return _held(draft)
-    # held, then saved or discarded by its monitor since: nothing left for the phone to do
+        return _held(draft) | {"again": True}
+    # held and since saved or discarded, or sent back to the form to correct: nothing left to do
     return {"uuid": client_uuid, "outcome": "done", "url": url_for("offline.outbox")}

@@ -1,7 +1,11 @@
-// The new-incident form when the server cannot be reached, or no longer knows the user (a
-// session that ended): the record is checked on the phone (validate.js), sealed (seal.js) and
-// kept in the outbox (store.js) until sync.js can send it. With the server there and the user
-// signed in, the form posts as always.
+// Saving a new incident. Every save first keeps a sealed copy in the outbox (seal.js,
+// store.js) under a new UUID, which the form also posts (receipts.py stores a UUID once):
+// - the server there and the user signed in: the form posts as always; if the save fails on the
+//   way (a server error, a session that ended), the copy is sent later; if it succeeds, sending
+//   the copy finds it stored and drops it;
+// - otherwise the record is first checked on the phone (validate.js), so what waits is what the
+//   server will accept, and then waits in the outbox until sync.js can send it.
+// Nothing typed is kept readable on the phone.
 (function () {
   "use strict";
   const form = document.querySelector("form[data-offline]");
@@ -46,8 +50,7 @@
     return pairs;
   }
 
-  async function queue(submitter) {
-    const uuid = crypto.randomUUID();
+  async function queue(submitter, uuid) {
     const pairs = fields(submitter);
     const envelope = await trackerSeal.seal({ owner: trackerSync.owner, fields: pairs }, uuid, publicKey);
     await trackerOutbox.add({
@@ -58,6 +61,8 @@
       violations: pairs.filter(function (p) { return p[0] === "violations"; }).map(function (p) { return p[1]; }),
       envelope: envelope,
     });
+    // the sealed copy stands for everything typed: the tab's copy of the choices is not needed
+    if (window.trackerFormKeeper) window.trackerFormKeeper.clear();
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
   }
 
@@ -66,8 +71,11 @@
     event.preventDefault();
     const submitter = event.submitter;
     summary.hidden = true;
+    const uuid = crypto.randomUUID();
+    form.elements.client_uuid.value = uuid;
     const server = await trackerSync.reachable();
     if (server === "yes") {
+      try { await queue(submitter, uuid); } catch (e) { /* the post below still saves it */ }
       posting = true;
       form.requestSubmit(submitter);
       return;
@@ -75,13 +83,12 @@
     const problems = trackerValidate.check(form, rules);
     if (problems.length) { showProblems(problems); return; }
     try {
-      await queue(submitter);
+      await queue(submitter, uuid);
     } catch (e) {
       // The form keeps everything typed: nothing is lost, the monitor is told why.
       show(note, e && e.name === "QuotaExceededError" ? note.dataset.full : note.dataset.failed);
       return;
     }
-    if (window.trackerFormKeeper) window.trackerFormKeeper.clear();
     sessionStorage.setItem("tracker-queued", server);
     window.location.assign(form.dataset.offline);
   });

@@ -78,6 +78,7 @@
         if (result.uuid !== batch[i].uuid) continue; // not an answer about this record: keep it
         if (result.outcome === "stored" || result.outcome === "held" || result.outcome === "done") {
           await trackerOutbox.remove(batch[i].uuid);
+          if (result.again) continue; // already stored (by the form) or announced before
           if (result.outcome === "stored") outcome.stored.push({ text: result.ref, url: result.url });
           if (result.outcome === "held") outcome.held += 1;
         } else {
