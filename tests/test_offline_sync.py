@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import incident_data
-from tests.outbox import SYNC_HEADERS, seal, sealed_record
+from tests.factories import form_fields, incident_data
+from tests.outbox import SYNC_HEADERS, pairs, seal, sealed_record
 from tracker.extensions import db
 from tracker.incidents.service import create_incident
 from tracker.models import AuditEntry, HeldDraft, Incident, OfflineReceipt
@@ -273,9 +273,6 @@ FORM_UUID = "6a1f0c2e-8d4b-4c3e-9f0a-1b2c3d4e5f60"
 def test_the_form_and_the_phones_copy_of_one_save_make_one_incident(client, auth, users, jwk):
     """A save posts the form with the UUID of the sealed copy the phone keeps (entry.js): a
     second click, or the copy sent afterwards, finds it stored."""
-    from tests.factories import form_fields
-    from tests.outbox import pairs
-
     auth.login("monitor")
     fields = form_fields(incident_data(title="Guardado en línea"), save="1", client_uuid=FORM_UUID)
     first = client.post("/incidents/new", data=fields)
@@ -292,9 +289,6 @@ def test_the_form_and_the_phones_copy_of_one_save_make_one_incident(client, auth
 
 
 def test_a_form_sent_back_to_correct_retires_the_phones_copy(client, auth, users, jwk):
-    from tests.factories import form_fields
-    from tests.outbox import pairs
-
     auth.login("monitor")
     refused = client.post("/incidents/new", data=form_fields(incident_data(title=""), save="1", client_uuid=FORM_UUID))
     assert refused.status_code == 400
@@ -305,9 +299,6 @@ def test_a_form_sent_back_to_correct_retires_the_phones_copy(client, auth, users
 
 
 def test_a_copy_sent_before_the_form_makes_the_form_show_the_stored_incident(client, auth, users, jwk):
-    from tests.factories import form_fields
-    from tests.outbox import pairs
-
     auth.login("monitor")
     copy = seal({"owner": users["monitor"].id, "fields": pairs(incident_data())}, FORM_UUID, jwk)
     (answer,) = results(client, copy)
