@@ -153,6 +153,17 @@ def ready_for_no_signal(page) -> None:
         eventually(page, KEPT, path)
 
 
+def form_with_the_server_stopped(server, context):
+    """A monitor's page of the incident form, opened once online and then reloaded with the
+    server stopped (from the service worker)."""
+    page = context.new_page()
+    login(page, "monitor")
+    ready_for_no_signal(page)
+    server.stop()
+    page.reload()
+    return page
+
+
 def fill(page, **typed) -> None:
     values = TYPED | typed
     for name, value in values.items():
@@ -174,13 +185,8 @@ def save_on_the_phone(page, button="#save-submit") -> None:
 
 def test_a_record_saved_with_the_server_stopped_arrives_once_with_its_victim(server, open_context):
     context = open_context()
-    page = context.new_page()
-    login(page, "monitor")
-    ready_for_no_signal(page)
-    server.stop()
-
+    page = form_with_the_server_stopped(server, context)
     # The form opens again from the service worker, with the outlines for the picker.
-    page.reload()
     page.wait_for_selector("#location-map .leaflet-outlines-pane path")
     fill(page)
     stored = page.evaluate(STORED)
@@ -220,11 +226,7 @@ def test_a_record_saved_with_the_server_stopped_arrives_once_with_its_victim(ser
 
 def test_two_tabs_sending_the_same_outbox_store_each_record_once(server, open_context):
     context = open_context()
-    first = context.new_page()
-    login(first, "monitor")
-    ready_for_no_signal(first)
-    server.stop()
-    first.reload()
+    first = form_with_the_server_stopped(server, context)
     for n in range(3):
         fill(first, title=f"Registro sin señal {n}")
         save_on_the_phone(first, "#save-draft")
@@ -244,11 +246,7 @@ def test_two_tabs_sending_the_same_outbox_store_each_record_once(server, open_co
 
 
 def test_the_phone_checks_the_form_before_a_record_waits(server, open_context):
-    page = open_context().new_page()
-    login(page, "monitor")
-    ready_for_no_signal(page)
-    server.stop()
-    page.reload()
+    page = form_with_the_server_stopped(server, open_context())
     fill(page, title="")
     page.fill("#latitude", "-69.19")
     page.fill("#longitude", "-12.59")
@@ -264,11 +262,7 @@ def test_the_phone_checks_the_form_before_a_record_waits(server, open_context):
 
 
 def test_a_session_that_ended_keeps_the_outbox_until_the_next_login(server, open_context):
-    page = open_context().new_page()
-    login(page, "monitor")
-    ready_for_no_signal(page)
-    server.stop()
-    page.reload()
+    page = form_with_the_server_stopped(server, open_context())
     fill(page)
     save_on_the_phone(page)
     end_sessions(server.app, "monitor")
@@ -296,12 +290,7 @@ def end_sessions(app, role: str) -> None:
 
 @pytest.mark.parametrize("answer", ["dismiss", "accept"])
 def test_logout_asks_before_unsent_records_go_and_then_leaves_nothing(server, open_context, answer):
-    context = open_context()
-    page = context.new_page()
-    login(page, "monitor")
-    ready_for_no_signal(page)
-    server.stop()
-    page.reload()
+    page = form_with_the_server_stopped(server, open_context())
     fill(page)
     save_on_the_phone(page)
     # typed by another account on this shared phone: it waits for that account, unsent
