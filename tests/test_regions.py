@@ -513,7 +513,7 @@ def test_the_migration_respells_names_stored_before_it(database_url, tmp_path, s
             data = IncidentData(title="Amenaza", date=date(2024, 5, 1), latitude=HUANCAYO[0], longitude=HUANCAYO[1])
             create_incident(data, monitor)
             _spelt_as_before({"admin1": "JUNIN"})
-            downgrade(revision="-1")
+            downgrade(revision="0012")  # to before the respelling migration (0013)
             upgrade()
             assert db.session.scalars(sa.select(Incident.admin1)).all() == ["Junín"]
             assert service.region_names("admin1") == DEPARTMENTS

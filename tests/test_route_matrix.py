@@ -143,6 +143,7 @@ ROUTES = [
     Route("maps.public_map_data", "GET", public(200)),
     Route("maps.public_map_image", "GET", public(200)),
     Route("maps.public_map_download", "GET", public(200)),
+    Route("maps.tile", "GET", public(404)),  # no tile file configured here (tests/test_local_tiles.py)
 
     Route("reports.index", "GET", report_readers(200)),
     Route("reports.export", "GET", report_readers(200)),
@@ -182,7 +183,10 @@ QUERIES = {  # what a route needs besides its URL's variables to answer at all
     "reports.chart": f"{YEAR}&kind=violation",
     "api.stats": YEAR,
 }
-VALUES = {"fmt": "csv", "ext": "png", "section": "protection", "decision": "approve", "draft_id": 1}
+VALUES = {
+    **{"fmt": "csv", "ext": "png", "section": "protection", "decision": "approve", "draft_id": 1},
+    **{"z": 0, "x": 0, "y": 0},
+}
 
 
 def served_routes(app) -> set[tuple[str, str]]:

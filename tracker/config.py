@@ -14,6 +14,7 @@ from flask import Flask
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+LOCAL_TILE_URL = "/tiles/{z}/{x}/{y}"  # tracker/maps/views.py `tile`, when TILE_FILE is set
 # What one import may read (tracker/exchange/table.py), each overridable as TRACKER_<NAME>: a
 # file past any of them is refused before its rows are read, with a message saying which.
 IMPORT_LIMITS = {
@@ -79,6 +80,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         TILE_URL=DEFAULT_TILE_URL,
         TILE_ATTRIBUTION=DEFAULT_TILE_ATTRIBUTION,
+        # A local MBTiles file the tracker serves its base map from (tracker/maps/tiles.py);
+        # relative to instance/. Set, it is the default tile source.
+        TILE_FILE="",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,
@@ -112,6 +116,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     env = os.environ
     if "TRACKER_DATABASE_URL" in env:
         app.config["SQLALCHEMY_DATABASE_URI"] = env["TRACKER_DATABASE_URL"]
+    if "TRACKER_TILE_FILE" in env:
+        app.config["TILE_FILE"] = env["TRACKER_TILE_FILE"]
+        app.config["TILE_URL"] = LOCAL_TILE_URL
     if "TRACKER_TILE_URL" in env:
         app.config["TILE_URL"] = env["TRACKER_TILE_URL"]
     if "TRACKER_TILE_ATTRIBUTION" in env:

@@ -190,6 +190,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "maps.public_map_data",
         "maps.public_map_image",
         "maps.public_map_download",
+        "maps.tile",  # the local base map, under the public map too
         "exchange.exports.public",
         "offline.service_worker",  # browsers check it for updates from any page; it holds no data
     }

@@ -37,7 +37,7 @@ UPLOAD_NAME = "informe-regional-de-incidentes-contra-defensores-ambientales-madr
 # Values for the parameters of routes (the data fixture adds an incident, an import job and a
 # reset link). A route with a parameter not named here fails the test, so no new page is left
 # out; whether an answer is a page (not a download, an image or data) is told by the answer.
-ARGUMENTS = {"fmt": "csv", "ext": "svg", "section": "protection", "filename": "favicon.svg"}
+ARGUMENTS = {"fmt": "csv", "ext": "svg", "section": "protection", "filename": "favicon.svg", "z": 0, "x": 0, "y": 0}
 # What a phone-width check finds when a page is too wide: the outermost elements sticking out.
 TOO_WIDE = """limit => {
   const out = el => el.getBoundingClientRect().right > limit;

@@ -3,9 +3,9 @@ HTTP only: the work is in service.py, choropleth.py and tracker/location_privacy
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from ..filters import count_incidents, parse_filters
@@ -18,8 +18,30 @@ from .page import page_map
 from .params import LAYERS, REGION_LEVELS, ParameterError, parse_map_query
 from .service import map_features
 from .standalone import standalone_map_html
+from .tiles import media_type, read_tile, tile_file
 
 bp = Blueprint("maps", __name__)
+
+
+@bp.record_once
+def _check_tile_file(state) -> None:
+    """A tile file that cannot be read stops the start-up, with the reason."""
+    path = tile_file(state.app)
+    if path is not None:
+        state.app.extensions["tracker_tile_media_type"] = media_type(path)
+
+
+@bp.get("/tiles/<int:z>/<int:x>/<int:y>")
+def tile(z: int, x: int, y: int):
+    """A map tile from the local tile file (tiles.py); 404 where it has none, or none is set.
+    Public, like the public map that shows them."""
+    path = tile_file(current_app)
+    data = read_tile(path, z, x, y) if path is not None else None
+    if data is None:
+        abort(404)
+    response = Response(data, mimetype=current_app.extensions["tracker_tile_media_type"])
+    response.headers["Cache-Control"] = "public, max-age=86400"  # a base map changes with its file only
+    return response
 
 
 def _page(public: bool):
@@ -107,7 +129,7 @@ def _download(public: bool):
         query.level,
         public,
         static_folder,
-        config["TILE_URL"],
+        urljoin(request.url_root, config["TILE_URL"]),  # a file opened from disk asks this server for local tiles
         config["TILE_ATTRIBUTION"],
     )
     return Response(
