@@ -81,3 +81,13 @@ def test_a_tile_file_the_maps_cannot_use_stops_the_start_with_the_reason(tmp_pat
     path = make_file(tmp_path / "tiles.mbtiles")
     with pytest.raises(TileFileError, match=expected):
         make_app(f"sqlite:///{tmp_path / 't.db'}", tmp_path / "instance", TILE_FILE=str(path), TILE_URL=LOCAL)
+
+
+def test_a_downloaded_map_asks_this_server_for_the_local_tiles(tiled, shared_geo):
+    from tests.support import import_departments
+
+    app, _red, _blue = tiled
+    with app.app_context():
+        import_departments()
+    html = app.test_client().get("/public/map/download.html").get_data(as_text=True)
+    assert "http://localhost/tiles/{z}/{x}/{y}" in html

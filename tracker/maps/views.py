@@ -79,6 +79,12 @@ def _download_urls(endpoint: str, args: list[tuple[str, str]]) -> dict[str, str]
     return urls
 
 
+def _absolute(tile_url: str) -> str:
+    """The tile URL a downloaded map file asks, opened from disk: local tiles (TILE_FILE) from
+    this server."""
+    return urljoin(request.url_root, tile_url) if tile_url.startswith("/") else tile_url
+
+
 def _pairs(names: list[str]) -> list[tuple[str, str]]:
     return [(name, name) for name in names]
 
@@ -129,7 +135,7 @@ def _download(public: bool):
         query.level,
         public,
         static_folder,
-        urljoin(request.url_root, config["TILE_URL"]),  # a file opened from disk asks this server for local tiles
+        _absolute(config["TILE_URL"]),
         config["TILE_ATTRIBUTION"],
     )
     return Response(
