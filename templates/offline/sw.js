@@ -9,10 +9,15 @@ const PAGES = {{ [form_url, outbox_url]|tojson }};
 const OUTLINES = {{ outlines_urls|tojson }};
 const OUTBOX = {{ outbox_url|tojson }};
 
-// Keep only what the server gave whole: not a redirect to the login page, not an error.
+// Keep only what the server gave whole: not a redirect to the login page, not an error. A
+// server that answers with an error (its database down) counts as no server: the kept page.
 const servedWhole = {
   cacheWillUpdate: async function ({ response }) {
     return response && response.status === 200 && !response.redirected ? response : null;
+  },
+  fetchDidSucceed: async function ({ response }) {
+    if (response.status >= 500) throw new Error("HTTP " + response.status);
+    return response;
   },
 };
 

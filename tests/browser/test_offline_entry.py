@@ -315,3 +315,21 @@ def test_logout_asks_before_unsent_records_go_and_then_leaves_nothing(server, op
     assert page.evaluate("caches.keys()") == []
     assert page.evaluate("navigator.serviceWorker.getRegistrations().then(found => found.length)") == 0
     assert stored_incidents(server.app) == []
+
+
+def test_a_server_whose_database_is_down_counts_as_no_server(server, open_context, monkeypatch):
+    page = open_context().new_page()
+    login(page, "monitor")
+    ready_for_no_signal(page)
+
+    def unreachable(*args, **kwargs):
+        raise sa.exc.OperationalError("SELECT", {}, ConnectionRefusedError())
+
+    monkeypatch.setattr("tracker.auth.sessions.load", unreachable)  # every signed-in request: 503
+    page.goto("/incidents/new")  # the kept form, not the error page
+    fill(page)
+    save_on_the_phone(page)
+    monkeypatch.undo()
+    page.click("#send-now")
+    page.wait_for_selector("#outbox-empty:not([hidden])")
+    assert [title for _r, title, _s, _n in stored_incidents(server.app)] == [TYPED["title"]]
