@@ -333,3 +333,23 @@ def test_a_server_whose_database_is_down_counts_as_no_server(server, open_contex
     page.click("#send-now")
     page.wait_for_selector("#outbox-empty:not([hidden])")
     assert [title for _r, title, _s, _n in stored_incidents(server.app)] == [TYPED["title"]]
+
+
+def test_a_full_phone_is_said_before_typing_and_a_record_it_cannot_keep_stays_in_the_form(server, open_context):
+    context = open_context()
+    # The browser reports less than 5 MB left, and then refuses to store more.
+    context.add_init_script(
+        """if (typeof window !== "undefined" && navigator.storage) {  // our pages, not the worker or about:blank
+          navigator.storage.estimate = async () => ({ quota: 50 * 1048576, usage: 49 * 1048576 });
+          addEventListener("DOMContentLoaded", () => { if (window.trackerOutbox) trackerOutbox.add = async () => {
+            throw new DOMException("The quota has been exceeded.", "QuotaExceededError"); }; });
+        }"""
+    )
+    page = form_with_the_server_stopped(server, context)
+    page.wait_for_selector("#offline-note:not([hidden])")
+    assert "espacio" in page.inner_text("#offline-note")  # warned before typing
+    fill(page)
+    page.click("#save-submit")
+    page.wait_for_function("document.getElementById('offline-note').textContent.includes('No se guardó')")
+    assert urlsplit(page.url).path == "/incidents/new"
+    assert page.input_value("[name='victims-0-name']") == TYPED["victims-0-name"]  # nothing typed is lost
