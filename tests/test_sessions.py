@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from tests.support import PASSWORD, Auth
@@ -115,3 +116,12 @@ def test_login_renews_the_csrf_secret(client, users):
     client.get("/incidents/")
     with client.session_transaction() as after:
         assert after["csrf_token"] != secret  # a token planted before the login is worthless after it
+
+
+@pytest.mark.parametrize("path", ["/static/css/app.css", "/sw.js", "/health"])
+def test_public_files_leave_the_session_cookie_alone(client, path):
+    """A static file, fetched with the login page's cookie and answered after the login (a
+    service worker fetches many at once), must not put that cookie back and log the user out."""
+    client.get("/auth/login")
+    answer = client.get(path)
+    assert answer.status_code == 200 and "Set-Cookie" not in answer.headers

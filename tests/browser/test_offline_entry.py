@@ -350,6 +350,6 @@ def test_a_full_phone_is_said_before_typing_and_a_record_it_cannot_keep_stays_in
     assert "espacio" in page.inner_text("#offline-note")  # warned before typing
     fill(page)
     page.click("#save-submit")
-    page.wait_for_function("document.getElementById('offline-note').textContent.includes('No se guardó')")
+    page.wait_for_function("() => document.getElementById('offline-note').textContent.includes('No se guardó')")
     assert urlsplit(page.url).path == "/incidents/new"
     assert page.input_value("[name='victims-0-name']") == TYPED["victims-0-name"]  # nothing typed is lost

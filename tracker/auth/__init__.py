@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, redirect, request, url_for
+from flask import Flask, current_app, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
 
 from ..security import (
@@ -55,10 +55,10 @@ def _require_second_factor():
     from .second_factor import must_enrol
 
     if (
-        current_user.is_authenticated
-        and request.blueprint not in SELF_AUTHENTICATING_BLUEPRINTS
+        request.blueprint not in SELF_AUTHENTICATING_BLUEPRINTS
         and request.endpoint not in PUBLIC_ENDPOINTS | ENROLMENT_ENDPOINTS
         and request.endpoint is not None
+        and current_user.is_authenticated  # last: a public request does not load the user (below)
         and must_enrol(current_user)
     ):
         return redirect(url_for("second_factor.setup"))
@@ -73,6 +73,10 @@ def _set_security_headers(response):
     )
     if current_app.config["SESSION_COOKIE_SECURE"]:  # TRACKER_SECURE_COOKIES=1: served over HTTPS
         response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if current_user.is_authenticated:
+    # A signed-in user's pages are not stored. Only a request that loaded the user asks: loading
+    # it rewrites an anonymous session's cookie (Flask-Login's strong protection), and a static
+    # file answered after a login, with the cookie of before, would log the user out again.
+    user = g.get("_login_user")
+    if user is not None and user.is_authenticated:
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -30,9 +42,10 @@ MAX_SYNC_BYTES = MAX_RECORDS * (MAX_SEALED_CHARS + 4096)
 def service_worker():
     """The service worker, served from the root so that it may control every page. Public: a
     browser checks it for updates from any page, signed in or not; it holds no data."""
+    # rendered without the context processors: they load the user, and a script the browser
+    # fetches at any moment must not rewrite the session cookie (tracker/auth/__init__.py)
     response = make_response(
-        render_template(
-            "offline/sw.js",
+        current_app.jinja_env.get_template("offline/sw.js").render(
             precache=precache_manifest(),
             workbox=url_for("static", filename="vendor/workbox/"),
             form_url=url_for("incidents.new"),
