@@ -161,6 +161,15 @@ def reviewer_client(app):
     return client
 
 
+def log_in_page(page, email: str) -> None:
+    """Log a Playwright page in through the login form (the browser benchmarks)."""
+    page.goto("/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+
+
 def analyze() -> None:
     """Fresh planner statistics after the bulk load, and on PostgreSQL the visibility map
     that index-only scans need: what autovacuum does soon after a load in production."""

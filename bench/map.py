@@ -30,7 +30,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import sqlalchemy as sa
-from _common import PASSWORD, REVIEWER, databases, demo_csv, loaded_app, print_table, reviewer_client
+from _common import REVIEWER, databases, demo_csv, loaded_app, log_in_page, print_table, reviewer_client
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
@@ -135,11 +135,7 @@ class Visits:
         self.browser, self.base_url, self.blocked = browser, base_url, []
         with self.context() as context:
             page = context.new_page()
-            page.goto("/auth/login")
-            page.fill("#email", REVIEWER)
-            page.fill("#password", PASSWORD)
-            with page.expect_navigation():
-                page.click("main form button[type=submit]")
+            log_in_page(page, REVIEWER)
             assert "/auth/login" not in page.url, "the bench reviewer could not log in"
             self.signed_in = context.storage_state()
 

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
-from _common import PASSWORD, bench_app, databases, fresh_database, print_table
+from _common import PASSWORD, bench_app, databases, fresh_database, log_in_page, print_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' served app
 
@@ -78,11 +78,7 @@ def _signed_in_page(browser, base: str):
     context = browser.new_context(base_url=base)
     context.set_default_timeout(120_000)
     page = context.new_page()
-    page.goto("/auth/login")
-    page.fill("#email", MONITOR)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("main form button[type=submit]")
+    log_in_page(page, MONITOR)
     page.goto("/incidents/new")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     deadline = time.monotonic() + 30

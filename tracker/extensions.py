@@ -11,6 +11,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -39,6 +40,14 @@ if TYPE_CHECKING:
 
 else:
     Model = db.Model
+
+
+def conflict_insert(table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT for the session's database that takes ON CONFLICT … (each database's own
+    syntax; both have it, with RETURNING)."""
+    dialect = db.session.get_bind().dialect.name
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
 
 migrate = Migrate()
 login_manager = LoginManager()

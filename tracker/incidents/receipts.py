@@ -8,10 +8,8 @@ from __future__ import annotations
 import re
 from typing import TypeGuard
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from ..errors import ServiceError
-from ..extensions import db
+from ..extensions import conflict_insert, db
 from ..models import OfflineReceipt
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -33,10 +31,8 @@ def claim(client_uuid: str, user, outcome: str) -> OfflineReceipt:
     """The record's receipt, inserted in the current transaction with `outcome`; raises
     AlreadyReceived (after rolling back) when another transaction inserted it first. The
     insert waits for another transaction inserting the same UUID, then does nothing."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(OfflineReceipt)
+        conflict_insert(OfflineReceipt)
         .values(client_uuid=client_uuid, user_id=user.id, outcome=outcome)
         .on_conflict_do_nothing(index_elements=["client_uuid"])
         .returning(OfflineReceipt.client_uuid)

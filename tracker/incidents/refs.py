@@ -11,22 +11,16 @@ from collections import Counter
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ..extensions import db
+from ..extensions import conflict_insert, db
 from ..models import RefCounter
-
-
-def _counter_insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
-    """INSERT … ON CONFLICT is each database's own syntax (both have it, with RETURNING)."""
-    return postgresql.insert(RefCounter) if dialect == "postgresql" else sqlite.insert(RefCounter)
 
 
 def _upsert(prefix: str, year: int, value: int, raise_to: bool, apart: bool) -> int:
     """Add `value` to the year's counter (or, with `raise_to`, lift it to at least `value`);
     the counter afterwards. `apart`: in a transaction of its own, committed at once."""
     dialect = db.session.get_bind().dialect.name
-    insert = _counter_insert(dialect).values(prefix=prefix, year=year, last=value)
+    insert = conflict_insert(RefCounter).values(prefix=prefix, year=year, last=value)
     stored, given = RefCounter.__table__.c.last, insert.excluded.last
     new = sa.case((given > stored, given), else_=stored) if raise_to else stored + given
     statement = insert.on_conflict_do_update(index_elements=["prefix", "year"], set_={"last": new})

@@ -26,7 +26,7 @@ from ..extensions import csrf, db
 from ..i18n import select_locale
 from ..incidents import held
 from ..security import can_record
-from ..taxonomy import VIOLATIONS
+from ..taxonomy import VIOLATIONS, choices
 from .sealing import MAX_SEALED_CHARS, public_jwk
 from .service import MAX_RECORDS, receive
 from .worker import precache_manifest
@@ -77,7 +77,7 @@ def outbox():
     what the server held back for this monitor."""
     if not can_record(current_user):
         abort(403)
-    labels = {code: term.label(select_locale()) for code, term in VIOLATIONS.items()}
+    labels = dict(choices(VIOLATIONS, select_locale()))
     drafts = [_listed(draft, labels) for draft in held.held_for(current_user)]
     return render_template("offline/outbox.html", held_drafts=drafts, violation_labels=labels)
 

@@ -9,7 +9,7 @@
   const labels = JSON.parse(texts.labels);
   const template = document.getElementById("outbox-row");
 
-  function draw(mine) {
+  function draw(mine, others) {
     const body = table.querySelector("tbody");
     body.replaceChildren();
     mine.forEach(function (record) {
@@ -27,12 +27,9 @@
     });
     table.hidden = !mine.length;
     document.getElementById("outbox-empty").hidden = mine.length > 0;
-    trackerOutbox.all().then(function (all) {
-      const others = all.length - mine.length;
-      const note = document.getElementById("outbox-others");
-      note.textContent = note.dataset.template.replace("%n", others);
-      note.hidden = others === 0;
-    });
+    const note = document.getElementById("outbox-others");
+    note.textContent = note.dataset.template.replace("%n", others);
+    note.hidden = others === 0;
   }
 
   async function showStorage() {

@@ -33,10 +33,11 @@
   function own(records) { return records.filter(function (r) { return r.owner === owner; }); }
 
   async function showCount() {
-    const mine = own(await trackerOutbox.all());
+    const all = await trackerOutbox.all();
+    const mine = own(all);
     const count = document.getElementById("outbox-count");
     if (count) count.textContent = mine.length ? "(" + mine.length + ")" : "";
-    listeners.forEach(function (listener) { listener(mine); });
+    listeners.forEach(function (listener) { listener(mine, all.length - mine.length); });
     return mine;
   }
 
@@ -110,7 +111,6 @@
     if (sending) return sending;
     clearTimeout(retry);
     sending = exclusively(async function () {
-      if (!own(await trackerOutbox.all()).length) return;
       try {
         report(await sendAll());
         pause = FIRST_PAUSE;
