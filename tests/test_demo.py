@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tracker.exchange import demo
 from tracker.exchange.importer import import_csv
 from tracker.extensions import db
-from tracker.models import Incident, IncidentViolation, Region, User, Victim
+from tracker.models import Incident, IncidentViolation, Person, ProtectionRequest, Region, User, Victim
 
 AMAZONIAN = {"Loreto", "Ucayali", "Madre de Dios", "San Martín", "Amazonas", "Huánuco", "Junín"}
 LAND_DEFENDERS = ("environmental_defender", "land_defender", "indigenous_leader")
@@ -64,6 +64,26 @@ def test_demo_csv_has_the_requested_rows_and_imports_cleanly(app, runner, tmp_pa
     again = io.StringIO(newline="")
     demo.write_demo_csv(again, 300)
     assert again.getvalue().encode() == path.read_bytes()  # the same seed, the same data
+
+
+def test_demo_persons_recur_across_incidents_and_ask_for_protection(app):
+    """So the persons' pages, the alerts and the protection figures have something to show."""
+    demo.load_demo(300)
+    persons = db.session.scalars(sa.select(Person)).all()
+    assert persons and all("ficticia" in p.name.lower() or "ficticio" in p.name.lower() for p in persons)
+    assert {p.kind for p in persons} == {"person", "organisation"}
+    pairs = sa.select(Victim.person_id, Victim.incident_id).where(Victim.person_id.is_not(None)).distinct()
+    per_person = Counter(person for person, _incident in db.session.execute(pairs))
+    assert max(per_person.values()) >= 3  # the same defender in several incidents
+    amazonian = [p for p in persons if p.kind == "person" and p.admin1 in AMAZONIAN]
+    assert len(amazonian) > 0.5 * sum(p.kind == "person" for p in persons)
+
+    requests = db.session.scalars(sa.select(ProtectionRequest)).all()
+    assert {r.decision for r in requests} == {"pending", "granted", "refused"}
+    granted = [r for r in requests if r.decision == "granted"]
+    assert all(r.measures and r.measures_end > r.decided_on >= r.filed_on for r in granted)
+    assert all(r.decided_on is None and not r.measures for r in requests if r.decision == "pending")
+    assert all(r.reference.endswith("(ficticio)") for r in requests)
 
 
 def test_demo_points_stay_near_their_capital():

@@ -29,15 +29,17 @@ from tracker.exchange.formats.csv_format import COLUMNS, first_of_period
 from tracker.exchange.importer import import_file
 from tracker.extensions import db
 from tracker.filters import IncidentFilter
-from tracker.incidents.data import PERU_BOUNDS, IncidentData, PerpetratorData, SourceData, VictimData
+from tracker.incidents.data import PERU_BOUNDS, IncidentData, PerpetratorData, RequestData, SourceData, VictimData
 from tracker.incidents.service import create_incident, snapshot
 from tracker.models import Incident, User
 from tracker.taxonomy import (
     CONFIDENCES,
     DATE_PRECISIONS,
+    DECISIONS,
     GENDERS,
     GEO_PRECISIONS,
     INVOLVEMENTS,
+    ORGANISATION_GROUPS,
     PERPETRATOR_TYPES,
     PUBLIC_LOCATIONS,
     RELIABILITY,
@@ -83,17 +85,44 @@ counts = st.none() | st.integers(0, 10**6)  # None (not known) and 0 (known zero
 urls = st.just("") | st.builds(
     lambda path: f"https://example.org/{path}", st.text(string.ascii_letters + string.digits + "-_/?=&%.~", max_size=40)
 )
-victims = st.builds(
-    VictimData,
-    group=codes(VICTIM_GROUPS),
-    count=st.integers(1, 10**5),
-    gender=codes(GENDERS),
-    name=texts(200, entry=True),
-    organisation=texts(200, entry=True),
-    indigenous=st.booleans(),
-    lgbtiq=st.booleans(),
-    woman_defender=st.booleans(),
+# A few keys, so that one record links rows of several incidents, typed in either case. Organisations' keys only on
+# their groups: then which row of the file comes first does not change the kind of record it makes.
+PERSON_KEYS, ORGANISATION_KEYS = ("DEF-0042", "def-0007", "A.1_b"), ("COM-0001", "org-9")
+
+
+@st.composite
+def person_keys(draw, group: str) -> str:
+    keys = ORGANISATION_KEYS if group in ORGANISATION_GROUPS else PERSON_KEYS
+    return draw(st.just("") | st.sampled_from(keys))
+
+
+victims = codes(VICTIM_GROUPS).flatmap(
+    lambda group: st.builds(
+        VictimData,
+        group=st.just(group),
+        count=st.integers(1, 10**5),
+        gender=codes(GENDERS),
+        name=texts(200, entry=True),
+        organisation=texts(200, entry=True),
+        indigenous=st.booleans(),
+        lgbtiq=st.booleans(),
+        woman_defender=st.booleans(),
+        person=person_keys(group),
+    )
 )
+
+
+@st.composite
+def requests(draw) -> list[RequestData]:
+    """None, or one request with what the file carries of it: the date filed, the decision and its date."""
+    if not draw(st.booleans()):
+        return []
+    filed = draw(st.dates(FIRST_DAY, TODAY))
+    decision = draw(codes(DECISIONS))
+    decided = None if decision == "pending" else draw(st.none() | st.dates(filed, TODAY))
+    return [RequestData(filed_on=filed, decision=decision, decided_on=decided)]
+
+
 perpetrators = st.builds(
     PerpetratorData, type=codes(PERPETRATOR_TYPES), name=texts(200, entry=True), involvement=codes(INVOLVEMENTS)
 )
@@ -133,6 +162,7 @@ def incidents(draw) -> tuple[IncidentData, str]:
         victims=draw(st.lists(victims, max_size=3)),
         perpetrators=draw(st.lists(perpetrators, max_size=3)),
         sources=draw(st.lists(sources, max_size=3)),
+        requests=draw(requests()),
         killed=draw(counts),
         injured=draw(counts),
         detained=draw(counts),
@@ -360,6 +390,47 @@ def test_end_date_is_a_real_date_in_xlsx_and_reads_back(app, users):
     cells = dict(zip(next(rows), next(rows), strict=True))
     assert cells["end_date"] == datetime(2024, 5, 12)
     assert cells["source_published_on"] == ";2024-05-20;"  # a list: text, like victim_count
+    emptied()
+    imported(xlsx, "xlsx")
+    assert stored() == before
+
+
+def test_persons_keys_and_the_first_request_are_written_and_read_back_in_csv_and_xlsx(app, users):
+    keyed = full_incident(
+        victims=[
+            VictimData(group="environmental_defender", gender="female", name="Rosa Ficticia", person="def-0042"),
+            VictimData(group="family_member", count=3),
+            VictimData(group="community", count=40, person="COM-0007"),
+        ],
+        requests=[RequestData(filed_on=date(2024, 5, 13), decision="refused", decided_on=date(2024, 7, 1))],
+    )
+    record(users, "verified", **vars(keyed))
+    record(users, "verified", **vars(full_incident(title="Otra", victims=[VictimData(group="hrd", person="DEF-0042")])))
+    before, xlsx = stored(), exported("xlsx")
+    data, after = round_trip()
+    assert [{name: row[name] for name in COLUMNS[COLUMNS.index("victim_person_ids") :]} for row in csv_rows(data)] == [
+        {
+            "victim_person_ids": "DEF-0042;;COM-0007",
+            "protection_requested_on": "2024-05-13",
+            "protection_decision": "refused",
+            "protection_decided_on": "2024-07-01",
+        },
+        {
+            "victim_person_ids": "DEF-0042",
+            "protection_requested_on": "",
+            "protection_decision": "",
+            "protection_decided_on": "",
+        },
+    ]
+    assert after == before
+    assert len({v.person_id for i in db.session.scalars(sa.select(Incident)) for v in i.victims if v.person}) == 2
+
+    rows = openpyxl.load_workbook(io.BytesIO(xlsx))["Incidents"].iter_rows(values_only=True)
+    cells = dict(zip(next(rows), next(rows), strict=True))
+    assert (cells["protection_requested_on"], cells["protection_decided_on"]) == (
+        datetime(2024, 5, 13),
+        datetime(2024, 7, 1),
+    )
     emptied()
     imported(xlsx, "xlsx")
     assert stored() == before

@@ -14,7 +14,14 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tracker"
 # Peers over the core packages and shared modules: what two of them need moves down.
-FEATURES = ("tracker.admin", "tracker.api", "tracker.exchange", "tracker.maps", "tracker.reports")
+FEATURES = (
+    "tracker.admin",
+    "tracker.api",
+    "tracker.exchange",
+    "tracker.maps",
+    "tracker.reports",
+    "tracker.protection",
+)
 
 
 def _modules() -> dict[str, Path]:

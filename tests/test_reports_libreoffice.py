@@ -142,7 +142,7 @@ def test_docx_and_xlsx_open_in_libreoffice(soffice, files, tmp_path):
 
     (ods,) = convert(soffice, tmp_path, "ods", xlsx)
     book = sheets(ods)
-    assert list(book) == ["Report", "1.1", "1.2", "1.3", "protection", "Incidents"]
+    assert list(book) == ["Report", "1.1", "1.2", "1.3", "protection", "Persons at risk", "Incidents"]
     for key, dims in EXPECTED.items():
         cells = {(row[0], row[2]): int(row[4]) for row in book[key][1:]}  # codes, then the count
         assert cells == {(d, k): n for d, counts in dims.items() for k, n in counts.items()}

@@ -22,6 +22,7 @@ from tracker.auth.tokens import issue_token
 from tracker.extensions import db
 from tracker.incidents.service import create_incident
 from tracker.models import DuplicateCandidate, ImportJob
+from tracker.persons.service import PersonData, create_person
 
 LOGIN = "302 to login"  # the deny-by-default gate: anonymous visitors are sent to log in
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -167,6 +168,21 @@ ROUTES = [
     Route("offline.sync", "POST", recorders(403)),  # without the sync header: refused in words
     Route("offline.discard_held", "POST", rule(404, *RECORDERS)),  # no such held draft
 
+    # the register of persons at risk: the record is the monitor's; to those who may not see it, it does not exist
+    Route("persons.index", "GET", recorders(200)),
+    Route("persons.new", "GET", recorders(200)),
+    Route("persons.new", "POST", recorders(400)),
+    Route("persons.detail", "GET", rule(200, *RECORDERS, denied=404)),
+    Route("persons.edit", "GET", rule(200, *RECORDERS, denied=404)),
+    Route("persons.edit", "POST", rule(400, *RECORDERS, denied=404)),
+    Route("persons.merge", "POST", staff(400)),  # no key of a record to keep
+    Route("persons.unmerge", "POST", staff(302)),  # not merged: back to the page, saying so
+    Route("persons.search", "POST", recorders(400)),  # no JSON body
+
+    # early-warning alerts name persons at risk: staff only (an empty acknowledgement: the page again, 400)
+    Route("protection.alerts", "GET", staff(200)),
+    Route("protection.acknowledge", "POST", staff(400)),
+
     # the API: a role is its token; no session counts, and without a token the caller is anonymous
     Route("api.openapi", "GET", public(200)),
     Route("api.list_incidents", "GET", public(200)),
@@ -244,6 +260,7 @@ def world(app, users):
     session_id = sessions.sessions_of(other)[0].id
     job = ImportJob(token="matrix-job", user_id=users["reviewer"].id, file_name="in.csv", status="failed")
     pair = DuplicateCandidate(incident_id=other_draft.id, candidate_of_id=published.id)
+    person = create_person(PersonData(key="DEF-0001", name="Persona Ficticia"), users["monitor"])
     db.session.add_all([job, pair])
     db.session.commit()
     return {
@@ -254,6 +271,7 @@ def world(app, users):
         "token": make_reset_link(forgetful),
         "job_id": job.id,
         "pair_id": pair.id,
+        "person_id": person.id,
     }
 
 

@@ -67,6 +67,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .main import bp as main_bp
     from .maps.views import bp as maps_bp
     from .offline.views import bp as offline_bp
+    from .persons.views import bp as persons_bp
+    from .protection.views import bp as protection_bp
     from .reports.views import bp as reports_bp
 
     for blueprint in (
@@ -79,6 +81,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         maps_bp,
         exchange_bp,
         offline_bp,
+        persons_bp,
+        protection_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)

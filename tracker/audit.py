@@ -38,12 +38,13 @@ def record(action: str, target: str = "", user=None, **details: Any) -> AuditEnt
 
 def restricted_shown(access, incident, victims, perpetrators, sources) -> list[str]:
     """Which kinds of restricted field a reader with `access` is shown of `incident` (with
-    its child rows, ORM objects or plain rows): identities when it names anyone or cites a
-    confidential source, the exact place when the public sees it generalised or not at all.
+    its child rows, ORM objects or plain rows): identities when it names anyone (by name or by a
+    person's key), cites a confidential source or records a request for protection; the exact
+    place when the public sees it generalised or not at all.
     Empty when the reader sees nothing restricted."""
     shown = []
-    names = any(v.name or v.organisation for v in victims) or any(p.name for p in perpetrators)
-    if access.identities and (names or any(s.confidential for s in sources)):
+    names = any(v.name or v.organisation or v.person for v in victims) or any(p.name for p in perpetrators)
+    if access.identities and (names or any(s.confidential for s in sources) or incident.requests):
         shown.append(IDENTITIES)
     if access.exact_location and incident.public_location != "exact":
         shown.append(EXACT_LOCATION)
@@ -152,6 +153,30 @@ DESCRIPTIONS: dict[str, Callable[[dict], str]] = {
     ),
     "duplicate_merged": lambda d: _("marked as a duplicate of %(ref)s", ref=d.get("original", "?")),
     "duplicate_dismissed": lambda d: _("not a duplicate of %(ref)s", ref=d.get("original", "?")),
+    # early-warning alerts (tracker/protection/): the alert's key holds ids only; the comment is not here
+    "alert_acknowledged": lambda d: _("acknowledged the early-warning alert %(alert)s", alert=d["alert"]),
+    # the register of persons at risk (tracker/persons/): records by number, never by key or name
+    "person_created": lambda d: _("record added to the register of persons at risk"),
+    "person_edited": lambda d: _("record edited: %(fields)s", fields=", ".join(d.get("fields") or ())),
+    "person_merged": lambda d: ngettext(
+        "merged into record %(id)s; %(num)d victim row moved",
+        "merged into record %(id)s; %(num)d victim rows moved",
+        int(d.get("rows") or 0),
+        id=d["into"],
+    ),
+    "person_unmerged": lambda d: ngettext(
+        "merge into record %(id)s undone; %(num)d victim row back",
+        "merge into record %(id)s undone; %(num)d victim rows back",
+        int(d.get("rows") or 0),
+        id=d["out_of"],
+    ),
+    "person_read": lambda d: {
+        "list": lambda: ngettext(
+            "listed %(num)d record of persons at risk", "listed %(num)d records of persons at risk", int(d["rows"])
+        ),
+        "edit": lambda: _("opened the record's edit form"),
+        "merge": lambda: _("compared the record with another before a merge"),
+    }.get(d.get("via", ""), lambda: _("opened the record"))(),
 }
 
 

@@ -17,6 +17,7 @@ from .taxonomy import ROLES
 def register_commands(app: Flask) -> None:
     from .backup.cli import register as register_backup
     from .exchange.cli import register as register_exchange
+    from .protection.cli import register as register_protection
     from .regions.cli import register as register_regions
     from .reports.cli import register as register_reports
     from .rotation import rotate_key_command
@@ -29,6 +30,7 @@ def register_commands(app: Flask) -> None:
     register_exchange(app)
     register_reports(app)
     register_backup(app)
+    register_protection(app)
 
 
 @click.command("init-db")

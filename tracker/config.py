@@ -38,6 +38,41 @@ LOGIN_LIMITS = {
 }
 
 
+# Groups of departments the report's protection figures add up (tracker/counts/persons.py); each
+# has the words the report's sentence uses for it. TRACKER_REGION_GROUPS, as JSON, replaces them.
+PERU_REGION_GROUPS = [
+    {
+        "key": "amazonia",
+        "en": "Amazonian regions",
+        "es": "regiones amazónicas",
+        "admin1": ["Loreto", "Ucayali", "San Martín", "Amazonas", "Madre de Dios"],
+    }
+]
+# The early-warning alerts (tracker/protection/alerts.py), each overridable as TRACKER_<NAME>.
+ALERT_SETTINGS = {
+    "ALERT_REPEAT_DAYS": 90,  # two incidents against one person within this many days
+    "ALERT_PENDING_DAYS": 15,  # a request for protection unanswered for longer
+    "ALERT_MEASURES_ENDING_DAYS": 30,  # granted measures that end within this many days
+}
+
+
+def _region_groups(value: str) -> list[dict]:
+    """TRACKER_REGION_GROUPS: a JSON list of {"key", "en", "es", "admin1": [names]}, refused at
+    start-up when it is not one."""
+    import json
+
+    try:
+        groups = json.loads(value)
+    except ValueError as exc:
+        raise ValueError(f"TRACKER_REGION_GROUPS is not JSON: {exc}") from None
+    wanted = {"key": str, "en": str, "es": str, "admin1": list}
+    if not isinstance(groups, list) or not all(
+        isinstance(g, dict) and all(isinstance(g.get(k), t) for k, t in wanted.items()) for g in groups
+    ):
+        raise ValueError('TRACKER_REGION_GROUPS must be a list of {"key", "en", "es", "admin1": [department names]}.')
+    return groups
+
+
 def _persistent_secret_key(instance_path: Path) -> str:
     """A random key kept in the instance folder, so sessions survive restarts without
     anyone having to invent a secret for a local install."""
@@ -66,6 +101,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_mapping(
         IMPORT_LIMITS,
         **LOGIN_LIMITS,
+        **ALERT_SETTINGS,
+        REGION_GROUPS=PERU_REGION_GROUPS,
         # Proxies in front of the app that set X-Forwarded-For (0: none, the client's address is the
         # connection's); without it behind a proxy every login comes from the proxy's address.
         PROXIES=0,
@@ -139,7 +176,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["MAX_CONTENT_LENGTH"] = int(env["TRACKER_MAX_UPLOAD_MB"]) * 1024 * 1024
     if "TRACKER_API_RATE_LIMIT" in env:
         app.config["API_RATE_LIMIT"] = env["TRACKER_API_RATE_LIMIT"]
-    for name in (*IMPORT_LIMITS, *LOGIN_LIMITS, "PROXIES"):
+    if "TRACKER_REGION_GROUPS" in env:
+        app.config["REGION_GROUPS"] = _region_groups(env["TRACKER_REGION_GROUPS"])
+    for name in (*IMPORT_LIMITS, *LOGIN_LIMITS, *ALERT_SETTINGS, "PROXIES"):
         if f"TRACKER_{name}" in env:
             app.config[name] = int(env[f"TRACKER_{name}"])
     if "TRACKER_SECRET_KEY" in env:

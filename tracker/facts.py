@@ -55,7 +55,17 @@ BIT_COLUMNS = {
     "defender_gender_bits": GENDER_BITS,
     "perpetrator_bits": PERPETRATOR_BITS,
 }
-SUM_COLUMNS = ("victim_count", "defender_count", "women_defender_count", "indigenous_defender_count", "source_count")
+SUM_COLUMNS = (
+    "victim_count",
+    "defender_count",
+    "women_defender_count",
+    "indigenous_defender_count",
+    "source_count",
+    # the protection figures (tracker/counts/persons.py) read victim rows and requests only
+    # for incidents that have some
+    "linked_defender_rows",
+    "request_count",
+)
 FACT_COLUMNS = (*BIT_COLUMNS, *SUM_COLUMNS)
 
 
@@ -64,6 +74,9 @@ class VictimLike(Protocol):
     gender: str
     count: int
     indigenous: bool
+
+    @property
+    def person(self) -> object: ...  # truthy when the row names a person of the register
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,7 @@ class StoredVictim:
     gender: str
     count: int
     indigenous: bool
+    person: int | None
 
 
 def is_defender(victim: VictimLike) -> bool:
@@ -81,7 +95,11 @@ def is_defender(victim: VictimLike) -> bool:
 
 
 def facts_of(
-    codes: Iterable[str], victims: Iterable[VictimLike], perpetrator_types: Iterable[str], sources: int
+    codes: Iterable[str],
+    victims: Iterable[VictimLike],
+    perpetrator_types: Iterable[str],
+    sources: int,
+    requests: int = 0,
 ) -> dict[str, int]:
     """The stored summary of an incident with these violation codes, victims and perpetrators.
     "Women defenders" and "indigenous defenders" count defender victims only (docs/architecture.md, "Counting rules");
@@ -99,6 +117,8 @@ def facts_of(
         "women_defender_count": sum(v.count for v in defenders if v.gender == "female"),
         "indigenous_defender_count": sum(v.count for v in defenders if v.indigenous or v.group == "indigenous_leader"),
         "source_count": sources,
+        "linked_defender_rows": sum(1 for v in defenders if v.person),
+        "request_count": requests,
     }
 
 
@@ -117,7 +137,7 @@ REFRESH_BATCH = 2000
 def refresh_facts(connection: sa.Connection, where: sa.ColumnElement[bool] | None = None, progress=None) -> int:
     """Recompute the stored summary of the incidents matching `where` (all by default) from
     their child rows, in batches of REFRESH_BATCH. Returns how many were refreshed."""
-    from .models import Incident, IncidentViolation, Perpetrator, Source, Victim
+    from .models import Incident, IncidentViolation, Perpetrator, ProtectionRequest, Source, Victim
 
     ids = connection.scalars(
         sa.select(Incident.id).where(*([where] if where is not None else [])).order_by(Incident.id)
@@ -133,20 +153,23 @@ def refresh_facts(connection: sa.Connection, where: sa.ColumnElement[bool] | Non
         )
         victims = _by_incident(
             connection,
-            sa.select(Victim.incident_id, Victim.group, Victim.gender, Victim.count, Victim.indigenous).where(
-                Victim.incident_id.in_(batch)
-            ),
+            sa.select(
+                Victim.incident_id, Victim.group, Victim.gender, Victim.count, Victim.indigenous, Victim.person_id
+            ).where(Victim.incident_id.in_(batch)),
         )
         victims = {i: [StoredVictim(*row[1:]) for row in rows] for i, rows in victims.items()}
         perpetrators = _by_incident(
             connection, sa.select(Perpetrator.incident_id, Perpetrator.type).where(Perpetrator.incident_id.in_(batch))
         )
-        sources = dict(
-            connection.execute(
-                sa.select(Source.incident_id, sa.func.count())
-                .where(Source.incident_id.in_(batch))
-                .group_by(Source.incident_id)
-            ).all()
+        sources, requests = (
+            dict(
+                connection.execute(
+                    sa.select(child.incident_id, sa.func.count())
+                    .where(child.incident_id.in_(batch))
+                    .group_by(child.incident_id)
+                ).all()
+            )
+            for child in (Source, ProtectionRequest)
         )
         rows = [
             {
@@ -156,6 +179,7 @@ def refresh_facts(connection: sa.Connection, where: sa.ColumnElement[bool] | Non
                     victims.get(i, ()),
                     (t for _, t in perpetrators.get(i, ())),
                     sources.get(i, 0),
+                    requests.get(i, 0),
                 ),
             }
             for i in batch

@@ -4,8 +4,8 @@ for every word of those fields, an HMAC-SHA256 digest (keyed from the keyring, t
 
 - `source`: titles of sources that are not confidential (everyone who sees the incident);
 - `place`: the exact place text (those who see the exact location);
-- `identity`: victim names and organisations, perpetrator names, confidential source titles
-  (those who see identities).
+- `identity`: victim names and organisations, the keys of the persons victim rows name,
+  perpetrator names, confidential source titles (those who see identities).
 
 Words are the value casefolded, without accents, split on anything not a letter or digit, so
 a search matches whole words. Every write path calls `index_incidents` (the incident service,
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from .crypto import keyring
 from .extensions import db
-from .models import Incident, Perpetrator, SearchTerm, Source, Victim
+from .models import Incident, Perpetrator, Person, SearchTerm, Source, Victim
 
 SCOPES = ("source", "place", "identity")
 
@@ -71,6 +71,7 @@ def texts_of(data: IndexedIncident) -> Iterator[tuple[str, str]]:
     for v in data.victims:
         yield "identity", v.name
         yield "identity", v.organisation
+        yield "identity", v.person
     for p in data.perpetrators:
         yield "identity", p.name
     for s in data.sources:
@@ -112,11 +113,14 @@ def _stored_texts() -> Iterator[tuple[int, str, str]]:
     """(incident, scope, text) of every stored indexed field, read through the decrypting types."""
     for incident_id, place in db.session.execute(sa.select(Incident.id, Incident.place)):
         yield incident_id, "place", place
-    for incident_id, name, organisation in db.session.execute(
-        sa.select(Victim.incident_id, Victim.name, Victim.organisation)
+    for incident_id, name, organisation, key in db.session.execute(
+        sa.select(Victim.incident_id, Victim.name, Victim.organisation, Person.key).outerjoin(
+            Person, Person.id == Victim.person_id
+        )
     ):
         yield incident_id, "identity", name
         yield incident_id, "identity", organisation
+        yield incident_id, "identity", key or ""
     for incident_id, name in db.session.execute(sa.select(Perpetrator.incident_id, Perpetrator.name)):
         yield incident_id, "identity", name
     for incident_id, title, confidential in db.session.execute(

@@ -73,6 +73,30 @@ def can_read_reports(user) -> bool:
     return role_of(user) in ("admin", "reviewer", "author")
 
 
+def can_see_alerts(user) -> bool:
+    """The early-warning alerts (tracker/protection/) name persons at risk: staff only."""
+    return role_of(user) in STAFF_ROLES
+
+
+def can_see_person(user, person) -> bool:
+    """A record of the register of persons at risk (tracker/persons/): staff, and the monitor
+    who recorded it."""
+    role = role_of(user)
+    return role in STAFF_ROLES or (role == "monitor" and person.created_by_id == user.id)
+
+
+def persons_clause(user) -> sa.ColumnElement[bool]:
+    """SQL twin of `can_see_person`."""
+    from .models import Person
+
+    role = role_of(user)
+    if role in STAFF_ROLES:
+        return sa.true()
+    if role == "monitor":
+        return Person.created_by_id == user.id
+    return sa.false()
+
+
 def visible_incidents_clause(user) -> sa.ColumnElement[bool]:
     """SQL condition selecting the incidents this user may list or open."""
     from .models import Incident

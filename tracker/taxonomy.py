@@ -244,6 +244,39 @@ ROLES = _terms(
     ("viewer", "Viewer (partner)", "Lector/a (aliado)"),
 )
 
+# Protection follow-up (docs/architecture.md, "Persons and protection"): who a request for
+# protection went to, what was decided, and the measures granted. Seed 002 describes Peru's
+# Intersectoral Mechanism (Decree 004-2021-JUS), the usual authority.
+AUTHORITIES = _terms(
+    ("mechanism", "Intersectoral Mechanism (MINJUSDH)", "Mecanismo Intersectorial (MINJUSDH)"),
+    ("police", "Police", "Policía Nacional"),
+    ("prosecutor", "Public prosecutor", "Ministerio Público"),
+    ("ombudsman", "Ombudsman's Office", "Defensoría del Pueblo"),
+    ("court", "Court", "Poder Judicial"),
+    ("iachr", "Inter-American Commission (precautionary measures)", "CIDH (medidas cautelares)"),
+    ("other", "Other authority", "Otra autoridad"),
+)
+DECISIONS = _terms(
+    ("pending", "Pending", "Pendiente"), ("granted", "Granted", "Otorgada"), ("refused", "Refused", "Denegada")
+)
+MEASURES = _terms(
+    ("police_patrols", "Police patrols", "Rondas policiales"),
+    ("escort", "Personal escort", "Resguardo personal"),
+    ("relocation", "Temporary relocation", "Reubicación temporal"),
+    ("communication_equipment", "Communication equipment", "Equipos de comunicación"),
+    ("emergency_line", "Emergency line", "Línea de emergencia"),
+    ("psychological_support", "Psychological support", "Atención psicológica"),
+    ("legal_aid", "Legal aid", "Asistencia legal"),
+    ("security_infrastructure", "Security at home or office", "Seguridad en domicilio u oficina"),
+    ("other", "Other", "Otra"),
+)
+# A record in the register of persons at risk: one person, or an organisation or community.
+PERSON_KINDS = _terms(
+    ("person", "Person", "Persona"), ("organisation", "Organisation or community", "Organización o comunidad")
+)
+# Victim groups whose new key makes an organisation rather than a person (the others: a person).
+ORGANISATION_GROUPS = frozenset({"organisation", "community"})
+
 # The statuses a report may cite by default (docs/architecture.md, "Counting rules").
 REPORTABLE_STATUSES = ("verified", "published")
 

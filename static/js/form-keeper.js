@@ -1,7 +1,7 @@
 // Keeps the choices a monitor makes in the incident form (selects, boxes, dates, numbers) in
 // this tab's sessionStorage, so that a timed-out session or an accidental reload does not lose
-// them. Nothing typed as text is kept, nor the coordinates: names, places and sources never lie
-// readable on the phone. Text is kept by saving, which with no signal seals it in the outbox
+// them. Nothing typed as text is kept, nor the coordinates, nor any field of a protection request:
+// names, places, sources and requests never lie readable on the phone. Text is kept by saving, which with no signal seals it in the outbox
 // (static/js/offline/entry.js). The copy is restored when the form is opened again and removed
 // once the incident is saved or the user logs out.
 (function () {
@@ -26,7 +26,8 @@
   function save() {
     const values = [];
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || SKIP[el.name] || !KEPT_TYPES[el.type]) return;
+      // a protection request, even its dates and decision, says someone asked for protection
+      if (!el.name || SKIP[el.name] || el.name.indexOf("requests-") === 0 || !KEPT_TYPES[el.type]) return;
       if (el.type === "checkbox" || el.type === "radio") values.push([el.name, el.value, el.checked]);
       else values.push([el.name, el.value, null]);
     });

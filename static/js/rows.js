@@ -1,6 +1,6 @@
-// Adds and removes repeating rows (victims, perpetrators, sources) in the incident form.
-// A new row copies the block's <template>, numbered after the highest index in use, so
-// WTForms reads it as another entry of the FieldList.
+// Adds and removes repeating rows (victims, perpetrators, sources, protection requests) in the
+// incident form. A new row copies the block's <template>, numbered after the highest index in
+// use, so WTForms reads it as another entry of the FieldList.
 (function () {
   "use strict";
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import time
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -53,21 +54,40 @@ class Crowd:
     ref: str
     reset_token: str
     jobs: dict[str, int]  # role -> an import job of that role's own
+    person_id: int  # the long incident's defender, in the register
 
     def arguments(self, role: str) -> dict[str, object]:
         job = self.jobs.get(role, next(iter(self.jobs.values())))
-        return {**ARGUMENTS, "ref": self.ref, "token": self.reset_token, "job_id": job}
+        return {**ARGUMENTS, "ref": self.ref, "token": self.reset_token, "job_id": job, "person_id": self.person_id}
 
 
 def _long_incident():
-    from tracker.incidents.data import SourceData, VictimData
+    from tracker.incidents.data import RequestData, SourceData, VictimData
 
     return incident_data(
         title=f"Amenazas a {LONG_WORD}",
         description=f"Según {LONG_URL} la {LONG_WORD} denunció amenazas.",
         place=f"Comunidad nativa {LONG_WORD}",
         admin1="Madre de Dios",
-        victims=[VictimData(group="environmental_defender", gender="female", organisation=LONG_WORD)],
+        victims=[
+            VictimData(
+                group="environmental_defender",
+                gender="female",
+                name=f"María {LONG_WORD}",
+                organisation=LONG_WORD,
+                person="DEF-" + LONG_WORD.upper()[:30],
+            )
+        ],
+        requests=[
+            RequestData(
+                filed_on=date(2024, 5, 12),
+                reference=LONG_WORD,
+                decision="granted",
+                decided_on=date(2024, 5, 30),
+                measures=["police_patrols", "communication_equipment"],
+                notes=f"{LONG_WORD} {LONG_URL}",
+            )
+        ],
         sources=[SourceData(kind="media", title=LONG_WORD, url=LONG_URL, publisher=LONG_WORD, reliability="B")],
         visibility="public",
         public_location="exact",
@@ -129,6 +149,7 @@ def crowd(live_server) -> Crowd:
             ref=incident.ref,
             reset_token=make_reset_link(long_named[0]),
             jobs={role: _checked_upload(users[role]) for role in ("reviewer", "admin")},
+            person_id=incident.victims[0].person_id,
         )
         db.session.remove()
     return crowd

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from ..filters import SORTS
 from ..taxonomy import (
+    AUTHORITIES,
     CONFIDENCES,
     DATE_PRECISIONS,
+    DECISIONS,
     GENDERS,
     GEO_PRECISIONS,
     INVOLVEMENTS,
+    MEASURES,
     PERPETRATOR_TYPES,
     PUBLIC_LOCATIONS,
     RELIABILITY,
@@ -153,8 +156,15 @@ INCIDENT = _object(
                     "woman_defender": BOOLEAN,
                     "name": TEXT,
                     "organisation": TEXT,
+                    "person": _nullable(
+                        {
+                            **TEXT,
+                            "description": "The key of the person or organisation of the register of persons at "
+                            "risk this row names (e.g. DEF-0042); null: none. Only with access.identities.",
+                        }
+                    ),
                 },
-                optional=("name", "organisation"),
+                optional=("name", "organisation", "person"),
             )
         ),
         "perpetrators": _array(
@@ -182,7 +192,26 @@ INCIDENT = _object(
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
         "access": _object({"identities": BOOLEAN, "exact_location": BOOLEAN}),
-    }
+        "protection_requests": {
+            **_array(
+                _object(
+                    {
+                        "filed_on": DAY,
+                        "authority": _enum(AUTHORITIES),
+                        "reference": TEXT,
+                        "decision": _enum(DECISIONS),
+                        "decided_on": _nullable(DAY),
+                        "measures": _array(_enum(MEASURES)),
+                        "measures_end": _nullable(DAY),
+                        "notes": TEXT,
+                    }
+                )
+            ),
+            "description": "Requests for protection made after the incident, and the answers. Only with "
+            "access.identities.",
+        },
+    },
+    optional=("protection_requests",),
 )
 
 ROW = _object({"key": TEXT, "count": INTEGER, "persons": _nullable(INTEGER)})

@@ -1,8 +1,9 @@
 """Incidents and reports as JSON-ready dicts, cut to what the caller may see.
 
 Restricted fields (docs/architecture.md, "Privacy") follow `security.incident_access`, as the incident page
-does: victim names and organisations, perpetrators' names and confidential sources only with
-`identities`; the place and coordinates only with `exact_location`. Otherwise the location
+does: victim names and organisations, the keys of the persons victim rows name, perpetrators'
+names, confidential sources and requests for protection only with `identities`; the place and
+coordinates only with `exact_location`. Otherwise the location
 is the region that stands for the incident on the map (`location_privacy.region_placer`):
 anonymous callers get it as the public map shows it (its centroid and names down to that
 region, or nothing), signed-in callers get the centroid of the finest region named.
@@ -53,6 +54,7 @@ def incident_json(record: IncidentRecord, user, place_of: Placer) -> dict:
             for p in record.perpetrators
         ],
         "sources": [_source(s) for s in record.sources if access.identities or not s.confidential],
+        **({"protection_requests": [_request(r) for r in record.requests]} if access.identities else {}),
         "killed": incident.killed,
         "injured": incident.injured,
         "detained": incident.detained,
@@ -96,8 +98,21 @@ def _victim(victim, identities: bool) -> dict:
         "woman_defender": victim.woman_defender,
     }
     if identities:
-        row |= {"name": victim.name, "organisation": victim.organisation}
+        row |= {"name": victim.name, "organisation": victim.organisation, "person": victim.person}
     return row
+
+
+def _request(request) -> dict:
+    return {
+        "filed_on": _day(request.filed_on),
+        "authority": request.authority,
+        "reference": request.reference,
+        "decision": request.decision,
+        "decided_on": _day(request.decided_on),
+        "measures": [m for m in request.measures.split(";") if m],
+        "measures_end": _day(request.measures_end),
+        "notes": request.notes,
+    }
 
 
 def _source(source) -> dict:

@@ -16,6 +16,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -27,7 +28,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..filters import SORTS, IncidentFilter, filter_conditions
 from ..location_privacy import region_shown_clause
-from ..models import Event, Incident, IncidentViolation, Perpetrator, Source, Victim
+from ..models import Event, Incident, IncidentViolation, Perpetrator, Person, ProtectionRequest, Source, Victim
 from ..security import incident_access, role_of, user_may_open
 
 DEFAULT_LIMIT = 100
@@ -155,7 +156,10 @@ CHILDREN = {
         Victim.indigenous,
         Victim.lgbtiq,
         Victim.woman_defender,
-    ).order_by(Victim.position),
+        Person.key.label("person"),  # the register's record the row names (tracker/persons/), or None
+    )
+    .outerjoin(Person, Person.id == Victim.person_id)
+    .order_by(Victim.position),
     "perpetrators": sa.select(
         Perpetrator.incident_id, Perpetrator.type, Perpetrator.involvement, Perpetrator.name
     ).order_by(Perpetrator.position),
@@ -169,6 +173,17 @@ CHILDREN = {
         Source.reliability,
         Source.confidential,
     ).order_by(Source.position),
+    "requests": sa.select(
+        ProtectionRequest.incident_id,
+        ProtectionRequest.filed_on,
+        ProtectionRequest.authority,
+        ProtectionRequest.reference,
+        ProtectionRequest.decision,
+        ProtectionRequest.decided_on,
+        ProtectionRequest.measures,
+        ProtectionRequest.measures_end,
+        ProtectionRequest.notes,
+    ).order_by(ProtectionRequest.position),
 }
 
 
@@ -179,6 +194,7 @@ class IncidentRecord:
     victims: list[sa.Row]
     perpetrators: list[sa.Row]
     sources: list[sa.Row]
+    requests: list[sa.Row]  # requests for protection
 
 
 def incident_rows(*conditions, order=(), limit: int | None = None) -> list[IncidentRecord]:
@@ -202,7 +218,15 @@ def incident_rows(*conditions, order=(), limit: int | None = None) -> list[Incid
 def restricted_shown(record: IncidentRecord, user) -> list[str]:
     """The kinds of restricted field `user` is shown of this incident (audit.restricted_shown)."""
     access = incident_access(user, record.incident)
-    return _shown(access, record.incident, record.victims, record.perpetrators, record.sources)
+    read = _Read(record.incident.public_location, record.requests)
+    return _shown(access, read, record.victims, record.perpetrators, record.sources)
+
+
+class _Read(NamedTuple):
+    """What audit.restricted_shown reads of the incident itself."""
+
+    public_location: str
+    requests: list[sa.Row]
 
 
 def incident_page(

@@ -49,10 +49,47 @@ class SectionReport:
     killings: list[Killing] = field(default_factory=list)
     killing_incidents: int = 0
     killed_by_admin1: list[Row] = field(default_factory=list)  # count = people killed
+    persons: ProtectionFigures | None = None
 
     @property
     def key(self) -> str:
         return self.spec.key
+
+
+@dataclass(frozen=True)
+class RegionGroup:
+    """A group of departments the protection figures add up (config REGION_GROUPS), with the
+    words a sentence names it by in each language ("Amazonian regions")."""
+
+    key: str
+    en: str
+    es: str
+    admin1: tuple[str, ...]
+
+    def words(self, locale: str) -> str:
+        return self.es if locale.startswith("es") else self.en
+
+
+REQUEST_KEYS = ("requested", "granted", "refused", "pending")
+
+
+@dataclass
+class ProtectionFigures:
+    """Persons at risk and requests for protection, over the protection section's incidents
+    (tracker/counts/persons.py). `at_risk`, `repeat` and the department and region group rows
+    count persons; `requests` count incidents (`requested`: with any request; then one row per
+    decision, an incident under each decision one of its requests has)."""
+
+    at_risk: Row
+    repeat: Row
+    by_admin1: list[Row]  # blank key: incidents with no department recorded
+    by_region_group: list[Row]  # key: the group's key, in the configured order
+    requests: list[Row]  # keys: REQUEST_KEYS, in that order
+    median_days: float | None  # from filing to decision, over decided requests; None: none decided
+    groups: dict[str, RegionGroup] = field(default_factory=dict)
+    # the departments, as stored, of the counted incidents in each group (its figure's link)
+    group_departments: dict[str, list[str]] = field(default_factory=dict)
+    previous_median_days: float | None = None
 
 
 @dataclass
@@ -78,7 +115,13 @@ class Report:
 
     def list_args(self, section: str, dimension: str | None = None, key: str = "") -> list[tuple[str, str]] | None:
         """Incident-list parameters selecting exactly the incidents a figure counts, or None
-        when the list's filters cannot express it (e.g. a blank region)."""
+        when the list's filters cannot express it (e.g. a blank region). Dimension
+        `region_group`: the protection section's incidents in the group's departments."""
+        if dimension == "region_group":
+            figures = self.section(section).persons
+            names = figures.group_departments.get(key, []) if figures else []
+            narrowed = _narrowed(self.filters, "admin1", *names) if names else None
+            return link_args(narrowed, SPECS[section], None, "") if narrowed else None
         return link_args(self.filters, SPECS[section], dimension, key)
 
 
@@ -117,11 +160,13 @@ def link_args(f: IncidentFilter, spec: SectionSpec, dimension: str | None, key: 
     return f.to_args() if f.violation else replace(f, violation=list(spec.codes)).to_args()
 
 
-def _narrowed(f: IncidentFilter, param: str, key: str) -> IncidentFilter | None:
+def _narrowed(f: IncidentFilter, param: str, *keys: str) -> IncidentFilter | None:
+    """`f` with the list parameter `param` set to `keys`, or None when one is blank or outside
+    the values the user chose."""
     chosen = getattr(f, param)
-    if not key or (chosen and key not in chosen):
+    if not all(keys) or (chosen and not set(keys) <= set(chosen)):
         return None
-    values: dict[str, Any] = {param: [key]}  # `param` names one of the filter's lists
+    values: dict[str, Any] = {param: list(keys)}  # `param` names one of the filter's lists
     return replace(f, **values)
 
 

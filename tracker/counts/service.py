@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from operator import itemgetter
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
 from ..errors import ServiceError
@@ -22,7 +23,8 @@ from ..models import Incident, Victim
 from ..security import incident_access
 from ..taxonomy import DEFENDER_GROUPS, REPORTABLE_STATUSES
 from ..timeutil import utcnow
-from .model import Killing, Report, Row, SectionReport
+from .model import Killing, RegionGroup, Report, Row, SectionReport
+from .persons import protection_figures, region_groups
 from .sections import CORE_SECTIONS, OPTIONAL_SECTIONS, SPECS
 from .tally import Tally
 
@@ -64,7 +66,7 @@ def build_report(
         specs += [s for s in OPTIONAL_SECTIONS if s not in specs]
     conds = filter_conditions(base, user)
     with Tally(specs, conds) as tally:
-        sections, (incidents, sources) = _sections(tally, user)
+        sections, (incidents, sources) = _sections(tally, user, region_groups(current_app.config["REGION_GROUPS"]))
     report = Report(
         period_from=period_from,
         period_to=period_to,
@@ -106,14 +108,19 @@ ACTS = ("violation", "perpetrator")
 PEOPLE = ("victim_group", "gender", "defender_gender")
 
 
-def _sections(tally: Tally, user) -> tuple[list[SectionReport], tuple[int, int]]:
+def _sections(tally: Tally, user, groups: list[RegionGroup]) -> tuple[list[SectionReport], tuple[int, int]]:
     """The sections' figures, and the incidents and sources counted (in any section or none).
     A few GROUP BYs over the copy give them all: by region (with the totals' sums), by month,
     by the stored bit sets (decoded here), and the victims' persons."""
     t = tally.table.c
     regions, overall = tally.spread(
         [t.admin1, t.admin2],
-        [sa.case((t.indigenous_defender_count > 0, 1), else_=0), *(t[name] for name in TOTALS), t.source_count],
+        [
+            sa.case((t.indigenous_defender_count > 0, 1), else_=0),
+            *(t[name] for name in TOTALS),
+            sa.case((t.request_count > 0, 1), else_=0),
+            t.source_count,
+        ],
         any_section=False,
     )
     months = tally.spread([t.month])[0]
@@ -132,8 +139,8 @@ def _sections(tally: Tally, user) -> tuple[list[SectionReport], tuple[int, int]]
     persons = tally.spread([Victim.group, Victim.gender], [Victim.count], join=Victim, where=one_pair == 0)[0]
     sections = []
     for i, spec in enumerate(tally.specs):
-        n, indigenous, *sums = _sum_by(regions[i], lambda key: ()).get((), [0] * (3 + len(TOTALS)))
-        f = dict(zip(TOTALS, sums, strict=False))  # sums end with the source count, not a total
+        n, indigenous, *sums, requested, _sources = _sum_by(regions[i], lambda key: ()).get((), [0] * (4 + len(TOTALS)))
+        f = dict(zip(TOTALS, sums, strict=True))
         by = {
             dimension: decode(BREAKDOWN_BITS[dimension][1], _sum_by(counts[i], itemgetter(j)))
             for dimensions, counts in ((ACTS, acts), (PEOPLE, people))
@@ -165,9 +172,17 @@ def _sections(tally: Tally, user) -> tuple[list[SectionReport], tuple[int, int]]
             section.women_defenders = Row("female", by["defender_gender"].get("female", 0), f["women_defender_count"])
             section.indigenous_defenders = Row("indigenous", indigenous, f["indigenous_defender_count"])
             _add_killings(section, tally, user)
+            column = 2 + TOTALS.index("defender_count")  # after the rows and the indigenous count
+            section.persons = protection_figures(
+                tally,
+                spec,
+                {a1: v[column] for a1, v in _sum_by(regions[i], itemgetter(0)).items()},
+                requested,
+                groups,
+            )
         _add_persons(section, _persons(people[i], persons[i]))
         sections.append(section)
-    return sections, (overall[0], overall[-1])
+    return sections, (overall[0], overall[-1])  # the rows, and the sources (the last value)
 
 
 def _sum_by(groups: dict[tuple, list[int]], key) -> dict:
@@ -279,6 +294,21 @@ def _attach_previous(report: Report, previous: Report) -> None:
         for dimension, rows in section.breakdowns.items():
             if dimension == "month":
                 continue  # months of different periods do not line up
-            earlier = {r.key: r.count for r in before.breakdowns[dimension]}
-            for row in rows:
-                row.previous = earlier.get(row.key, 0)
+            _compare(rows, before.breakdowns[dimension])
+        if section.persons and before.persons:
+            now, then = section.persons, before.persons
+            _compare([now.at_risk, now.repeat], [then.at_risk, then.repeat])
+            for rows, earlier in (
+                (now.by_admin1, then.by_admin1),
+                (now.by_region_group, then.by_region_group),
+                (now.requests, then.requests),
+            ):
+                _compare(rows, earlier)
+            now.previous_median_days = then.median_days
+
+
+def _compare(rows: list[Row], before: list[Row]) -> None:
+    """Each row's figure of the previous period (0 when it had none)."""
+    earlier = {r.key: r.count for r in before}
+    for row in rows:
+        row.previous = earlier.get(row.key, 0)

@@ -83,9 +83,11 @@ class Tally:
         if connection.dialect.name == "postgresql":
             # Statistics on the copy (a small sample, cheap at any size), or the planner takes it
             # for a few rows and sorts the victims join on disk to group it instead of hashing
-            # (figures: bench/README.md).
+            # (figures: bench/README.md); and on the ids of the incidents with persons or
+            # requests, or it takes those for 200 and looks their rows up one by one
+            # (tracker/counts/persons.py).
             connection.exec_driver_sql("SET LOCAL default_statistics_target = 10")
-            connection.exec_driver_sql(f"ANALYZE {self.table.name} (sections)")
+            connection.exec_driver_sql(f"ANALYZE {self.table.name} (sections, id, linked_defender_rows, request_count)")
         return self
 
     def __exit__(self, *exc) -> None:

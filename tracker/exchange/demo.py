@@ -3,9 +3,11 @@
 The patterns follow what the Peru country report describes under Principle 1: environmental and land
 defenders and indigenous leaders attacked in the Amazon by illegal mining, logging and drug
 trafficking; protests met with force in the south and in Lima, peaking December 2022 –
-March 2023; journalists threatened and sued; organisations pressed by APCI rules. Every
-name is invented ("Persona ficticia 0042", "Asociación Ficticia …") and every address is
-on example.org.
+March 2023; journalists threatened and sued; organisations pressed by APCI rules. Defenders
+and native communities of a register of persons at risk recur across incidents under their
+keys (`DEF-00042`, `COM-00007`), and some ask the Mechanism for protection. Every name is
+invented ("Persona ficticia 0042", "Defensora ficticia 00042", "Asociación Ficticia …") and
+every address is on example.org.
 
 Rows come in chunks with their own random streams, so a million are written on every CPU
 in flat memory, the same for the same seed; loading them into the database goes through
@@ -31,8 +33,8 @@ from typing import TextIO
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..incidents.data import IncidentData, PerpetratorData, SourceData, VictimData
-from ..models import Incident, Region
+from ..incidents.data import IncidentData, PerpetratorData, RequestData, SourceData, VictimData
+from ..models import Incident, ProtectionRequest, Region
 from ..regions import service as regions
 from ..taxonomy import PERPETRATOR_TYPES, VICTIM_GROUPS, VIOLATIONS
 from .formats.csv_format import COLUMNS, CsvIncident, first_of_period, format_row
@@ -84,6 +86,21 @@ DEPARTMENTS = {
     )
 }
 PROTEST_WAVE = (date(2022, 12, 7), date(2023, 3, 31))
+# where defenders are attacked most (the other departments weigh 0.3); the register's persons live here
+DEFENDER_DEPARTMENTS: dict[str, float] = {
+    "Loreto": 6,
+    "Ucayali": 6,
+    "Madre de Dios": 6,
+    "San Martín": 4,
+    "Amazonas": 4,
+    "Huánuco": 4,
+    "Junín": 4,
+    "Pasco": 1,
+    "Cusco": 1,
+    "Puno": 1,
+    "Cajamarca": 1,
+    "Piura": 1,
+}
 APCI_LAW = (date(2025, 4, 15), END)  # Law 32301 amends the APCI law
 
 
@@ -140,22 +157,7 @@ SCENARIOS = _Pick(
             Scenario(
                 "defenders",
                 30,
-                _everywhere(
-                    {
-                        "Loreto": 6,
-                        "Ucayali": 6,
-                        "Madre de Dios": 6,
-                        "San Martín": 4,
-                        "Amazonas": 4,
-                        "Huánuco": 4,
-                        "Junín": 4,
-                        "Pasco": 1,
-                        "Cusco": 1,
-                        "Puno": 1,
-                        "Cajamarca": 1,
-                        "Piura": 1,
-                    }
-                ),
+                _everywhere(DEFENDER_DEPARTMENTS),
                 _Pick(
                     {
                         "threat": 5,
@@ -297,15 +299,21 @@ GROUP_SIZES = {"protester": 60, "student": 30, "community": 40, "trade_unionist"
 def generate(n: int, seed: int = 1) -> Iterator[CsvIncident]:
     """`n` fictional incidents, the same ones for the same seed."""
     for start in range(0, n, CHUNK):
-        yield from _chunk(seed, start, min(CHUNK, n - start))
+        yield from _chunk(seed, start, min(CHUNK, n - start), n)
 
 
-def _chunk(seed: int, start: int, size: int) -> Iterator[CsvIncident]:
-    """Rows start+1 … start+size; each chunk has its own random stream, so chunks can be
-    generated in parallel and still give the same file."""
+def _chunk(seed: int, start: int, size: int, n: int) -> Iterator[CsvIncident]:
+    """Rows start+1 … start+size of `n`; each chunk has its own random streams, so chunks can be
+    generated in parallel and still give the same file. The register's links have a stream of
+    their own: the incidents are those a demo without them had."""
     rng = _Dice(f"{seed}:{start}")
+    links, register = _Dice(f"{seed}:{start}:register"), Register.of(n)
     for number in range(start + 1, start + size + 1):
-        yield _incident(rng, SCENARIOS(rng), number)
+        scenario = SCENARIOS(rng)
+        row = _incident(rng, scenario, number)
+        if scenario.name == "defenders":
+            _link(links, register, row.data)
+        yield row
 
 
 def _incident(rng: _Dice, s: Scenario, number: int) -> CsvIncident:
@@ -388,6 +396,125 @@ def _source(rng: _Dice, day: date) -> SourceData:
     )
 
 
+# --- the register of persons at risk -------------------------------------------------------
+
+KEYED = 0.6  # a defenders incident of a register department whose first victim has a key
+COMMUNITY_KEYED = 0.5  # a community victim row of such an incident with a key
+REQUESTED = 0.4  # a keyed defender who asks for protection after the incident
+DECISIONS = _Pick({"granted": 45, "refused": 20, "pending": 35})
+DEMO_MEASURES = _Pick(
+    {"police_patrols": 5, "emergency_line": 3, "communication_equipment": 2, "escort": 1, "relocation": 0.5}
+)
+
+
+@dataclass(frozen=True)
+class Register:
+    """The keys of `n` incidents' register: for each department of DEFENDER_DEPARTMENTS, a block
+    of person numbers (about one person per 25 incidents, so each recurs in a few) and one of
+    community numbers (one per 100)."""
+
+    persons: dict[str, tuple[int, int]]  # department -> (first number, how many)
+    communities: dict[str, tuple[int, int]]
+
+    @classmethod
+    def of(cls, n: int) -> Register:
+        return cls(_blocks(max(12, n // 25)), _blocks(max(12, n // 100)))
+
+
+def _blocks(total: int) -> dict[str, tuple[int, int]]:
+    weight = sum(DEFENDER_DEPARTMENTS.values())
+    blocks, first = {}, 1
+    for name, share in DEFENDER_DEPARTMENTS.items():
+        size = max(1, round(total * share / weight))
+        blocks[name] = (first, size)
+        first += size
+    return blocks
+
+
+def _mix(number: int) -> int:
+    """A stable scramble of a person's number, for the traits that stay the same in every incident."""
+    return (number * 2654435761) % 2**32
+
+
+def _link(rng: _Dice, register: Register, d: IncidentData) -> None:
+    """Give the defender of a register department a key, with the name, gender, flags and
+    community that go with it in every incident, and maybe a request for protection; and some
+    community rows the key of their community."""
+    if d.admin1 not in register.persons:
+        return
+    persons, communities = register.persons[d.admin1], register.communities[d.admin1]
+    if rng.random() < KEYED:
+        number = persons[0] + rng.below(persons[1])
+        mix = _mix(number)
+        female = mix % 100 < 45
+        victim = d.victims[0]
+        victim.person = f"DEF-{number:05d}"
+        victim.name = f"Defensora ficticia {number:05d}" if female else f"Defensor ficticio {number:05d}"
+        victim.gender = "female" if female else "male"
+        victim.woman_defender = female
+        victim.indigenous = victim.group == "indigenous_leader" or (mix >> 8) % 100 < 40
+        victim.organisation = _community(communities[0] + (mix >> 16) % communities[1])
+        if rng.random() < REQUESTED:
+            d.requests = _request(rng, d.date)
+    for victim in d.victims[1:]:
+        if victim.group == "community" and rng.random() < COMMUNITY_KEYED:
+            number = communities[0] + rng.below(communities[1])
+            victim.person, victim.name = f"COM-{number:05d}", _community(number)
+
+
+def _community(number: int) -> str:
+    return f"Comunidad nativa Ficticia {number:05d}"
+
+
+def _request(rng: _Dice, day: date) -> list[RequestData]:
+    """A request to the Mechanism some days after the incident, decided or not; none, or a
+    pending one, where the dates would pass the end of the demo's years."""
+    filed = day + timedelta(days=rng.between(2, 40))
+    if filed > END:
+        return []
+    decision = DECISIONS(rng)
+    decided = filed + timedelta(days=rng.between(7, 150)) if decision != "pending" else None
+    if decided is not None and decided > END:
+        decision, decided = "pending", None
+    return [RequestData(filed_on=filed, decision=decision, decided_on=decided)]
+
+
+def add_demo_measures(seed: int = 1) -> int:
+    """What the canonical CSV does not carry of the demo's requests: a case number for each, and
+    for the granted ones their measures and when these end (six months to two years on). The
+    same for the same seed; returns the requests completed."""
+    stored = db.session.execute(
+        sa.select(
+            ProtectionRequest.id,
+            ProtectionRequest.filed_on,
+            ProtectionRequest.decision,
+            ProtectionRequest.decided_on,
+            Incident.ref,
+        )
+        .join(Incident, Incident.id == ProtectionRequest.incident_id)
+        .order_by(ProtectionRequest.id)
+    ).all()
+    changes = []
+    for request_id, filed, decision, decided, ref in stored:
+        rng = _Dice(f"{seed}:{ref}:request")
+        measures, end = "", None
+        if decision == "granted" and decided is not None:
+            measures = ";".join(sorted({DEMO_MEASURES(rng) for _ in range(rng.any_of((1, 1, 2, 3)))}))
+            end = decided + timedelta(days=rng.any_of((182, 365, 365, 730)))
+        changes.append(
+            {
+                "id": request_id,
+                "reference": f"EXP-{filed.year}-{rng.below(10**5):05d} (ficticio)",
+                "measures": measures,
+                "measures_end": end,
+            }
+        )
+    for start in range(0, len(changes), CHUNK):
+        db.session.execute(sa.update(ProtectionRequest), changes[start : start + CHUNK])  # by primary key
+    db.session.commit()
+    return len(changes)
+
+
 # --- writing and loading ------------------------------------------------------------------
 
 
@@ -395,7 +522,7 @@ def write_demo_csv(out: TextIO, n: int, seed: int = 1) -> None:
     """Write `n` demo incidents as a canonical CSV (`out` opened with newline=""), chunks
     generated on every CPU: a million rows in well under a minute, in flat memory."""
     csv.writer(out).writerow(COLUMNS)
-    chunks = [(seed, start, min(CHUNK, n - start)) for start in range(0, n, CHUNK)]
+    chunks = [(seed, start, min(CHUNK, n - start), n) for start in range(0, n, CHUNK)]
     if len(chunks) <= 1:
         out.writelines(map(_chunk_text, chunks))
         return
@@ -403,14 +530,15 @@ def write_demo_csv(out: TextIO, n: int, seed: int = 1) -> None:
         out.writelines(pool.imap(_chunk_text, chunks))
 
 
-def _chunk_text(chunk: tuple[int, int, int]) -> str:
+def _chunk_text(chunk: tuple[int, int, int, int]) -> str:
     text = io.StringIO()
     csv.writer(text).writerows(format_row(row) for row in _chunk(*chunk))
     return text.getvalue()
 
 
 def load_demo(n: int, seed: int = 1, progress: Progress | None = None) -> ImportResult:
-    """Store `n` demo incidents through the importer, as if a file had been imported."""
+    """Store `n` demo incidents through the importer, as if a file had been imported, and
+    complete their requests for protection (`add_demo_measures`)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "demo.csv"
         with path.open("w", encoding="utf-8", newline="") as out:
@@ -418,6 +546,7 @@ def load_demo(n: int, seed: int = 1, progress: Progress | None = None) -> Import
         result = import_csv(path, progress=progress)
     if not result.ok:
         raise RuntimeError(f"demo rows fail the import checks: {'; '.join(map(str, result.errors[:3]))}")
+    add_demo_measures(seed)
     return result
 
 

@@ -5,9 +5,10 @@ one query per child table, so memory stays flat and no ORM objects are built. Th
 (date, then reference) and the formatting depend only on the stored data, so exporting
 what was imported from an export gives the same bytes.
 
-What a reader may see is asked of security.py in SQL, per row: restricted fields are
-emptied for readers without access to them, and locations they may not see exactly are
-replaced by the region centroid the map draws them at (tracker/location_privacy.py).
+What a reader may see is asked of security.py in SQL, per row: restricted fields (persons'
+keys and requests for protection among them) are emptied for readers without access to them,
+and locations they may not see exactly are replaced by the region centroid the map draws them
+at (tracker/location_privacy.py).
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from sqlalchemy.dialects import postgresql
 from .. import audit
 from ..extensions import db
 from ..filters import IncidentFilter, filter_conditions
-from ..incidents.data import SCALAR_FIELDS, IncidentData, PerpetratorData, SourceData, VictimData
+from ..incidents.data import SCALAR_FIELDS, IncidentData, PerpetratorData, RequestData, SourceData, VictimData
 from ..location_privacy import RegionPlacer, region_placer, shown_region
-from ..models import Event, Incident, IncidentViolation, Perpetrator, Source, Victim
+from ..models import Event, Incident, IncidentViolation, Perpetrator, Person, ProtectionRequest, Source, Victim
 from ..security import exact_location_clause, identities_clause
 from ..sqlite_settings import unmapped
 from .formats import FORMATS
@@ -117,6 +118,7 @@ def export_rows(f: IncidentFilter, reader=SYSTEM, restricted: set[str] | None = 
                     victims=children.victims[r.id],
                     perpetrators=children.perpetrators[r.id],
                     sources=children.sources[r.id],
+                    requests=children.requests[r.id],
                 )
                 if restricted is not None:
                     access = _RowAccess(r.identities, r.exact)
@@ -138,12 +140,14 @@ class _RowAccess(NamedTuple):
 
 
 def _without_identities(d: IncidentData) -> IncidentData:
-    """No victim or perpetrator names, no organisations, no confidential source at all."""
+    """No victim or perpetrator names, no organisations, no persons' keys, no confidential
+    source and no request for protection at all."""
     return replace(
         d,
-        victims=[replace(v, name="", organisation="") for v in d.victims],
+        victims=[replace(v, name="", organisation="", person="") for v in d.victims],
         perpetrators=[replace(p, name="") for p in d.perpetrators],
         sources=[s for s in d.sources if not s.confidential],
+        requests=[],
     )
 
 
@@ -166,32 +170,53 @@ def _generalised(d: IncidentData, place_of: RegionPlacer, public: bool) -> Incid
 
 
 class _Children:
-    """The violations, victims, perpetrators and sources of a batch of incidents, by id, with
-    every field of their data classes (so a field added to one is exported too)."""
+    """The violations, victims, perpetrators, sources and requests for protection of a batch of
+    incidents, by id, with every field of their data classes (so a field added to one is
+    exported too)."""
 
     def __init__(self, ids: list[int]):
         self.violations = _fetch(ids, IncidentViolation, lambda r: r.code, IncidentViolation.code)
-        self.victims = _fetch_rows(ids, Victim, VictimData)
+        # a victim row stores its person's id; the data hold the key
+        self.victims = _fetch_rows(
+            ids,
+            Victim,
+            VictimData,
+            stored_as={"person": sa.func.coalesce(Person.key, "")},
+            join=(Person, Person.id == Victim.person_id),
+        )
         self.perpetrators = _fetch_rows(ids, Perpetrator, PerpetratorData)
         self.sources = _fetch_rows(ids, Source, SourceData)
+        self.requests = _fetch_rows(
+            ids, ProtectionRequest, RequestData, read={"measures": lambda text: [m for m in text.split(";") if m]}
+        )
 
 
-def _fetch_rows(ids: list[int], model, data_class) -> defaultdict[int, list]:
+def _fetch_rows(ids: list[int], model, data_class, stored_as=None, read=None, join=None) -> defaultdict[int, list]:
+    """Rows of `model` as `data_class`: a field is its column of the same name, or the
+    expression `stored_as` gives, turned into the data's value by `read` where it says."""
     names = [f.name for f in fields(data_class)]
-    return _fetch(
-        ids,
-        model,
-        lambda r: data_class(**{name: r._mapping[name] for name in names}),
-        *(getattr(model, name) for name in names),
-        order=model.position,
-    )
+    columns = {name: getattr(model, name) for name in names} | (stored_as or {})
+    read = read or {}
+    if read:
+
+        def make(r):
+            values = r._mapping
+            return data_class(**{name: read[name](values[name]) if name in read else values[name] for name in names})
+    else:
+
+        def make(r):
+            values = r._mapping
+            return data_class(**{name: values[name] for name in names})
+
+    return _fetch(ids, model, make, *(columns[name].label(name) for name in names), order=model.position, join=join)
 
 
-def _fetch(ids: list[int], model, make, *columns, order=None) -> defaultdict[int, list]:
-    stmt = (
-        sa.select(model.incident_id, *columns)
-        .where(_among(model.incident_id, ids))
-        .order_by(model.incident_id, order if order is not None else columns[0])
+def _fetch(ids: list[int], model, make, *columns, order=None, join=None) -> defaultdict[int, list]:
+    stmt = sa.select(model.incident_id, *columns)
+    if join is not None:
+        stmt = stmt.outerjoin(*join)
+    stmt = stmt.where(_among(model.incident_id, ids)).order_by(
+        model.incident_id, order if order is not None else columns[0]
     )
     by_incident: defaultdict[int, list] = defaultdict(list)
     for row in db.session.connection().execute(stmt).all():  # one fetch, not one per row

@@ -8,6 +8,8 @@ millions of rows; between passes only references, line numbers of bad or matchin
 event names are kept. A row whose reference is stored updates that incident (updates.py);
 a row that may repeat a stored incident is flagged, and linked for a reviewer when imported
 (matching.py); a row that only names its place goes to its region's centroid (placing.py).
+A victim row's person key links it to the register's record (tracker/persons/), which a key
+no record has yet adds, set-based too; the file's one audit entry counts them.
 """
 
 from __future__ import annotations
@@ -28,12 +30,25 @@ from .. import audit
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..facts import facts_of
-from ..incidents.data import SCALAR_FIELDS, IncidentData, point_problem
+from ..incidents.data import SCALAR_FIELDS, IncidentData, VictimData, point_problem
 from ..incidents.refs import allocate_refs, reserve_refs
-from ..models import DuplicateCandidate, Event, Incident, IncidentViolation, Perpetrator, Source, Victim
+from ..models import (
+    DuplicateCandidate,
+    Event,
+    Incident,
+    IncidentViolation,
+    Perpetrator,
+    Person,
+    PersonChange,
+    ProtectionRequest,
+    Source,
+    Victim,
+)
+from ..persons.service import PersonData, survivor_keys
 from ..search_index import index_incidents
 from ..security import can_review
 from ..sqlite_settings import refresh_statistics
+from ..taxonomy import ORGANISATION_GROUPS
 from ..timeutil import utcnow
 from .formats import acled
 from .formats.csv_format import CsvIncident, Problem, check_header, parse_row
@@ -75,6 +90,7 @@ class ImportResult:
     readable: bool = True  # False: a wrong header or unreadable file, so no row can be imported
     created: int = 0
     updated: int = 0
+    persons: int = 0  # records added to the register of persons at risk, for keys it did not hold
     unchanged: int = 0  # stored rows the file left as they were, and rows already imported
     skipped: int = 0  # rows with errors left out at the user's choice
     errors: list[Problem] = field(default_factory=list)
@@ -150,6 +166,7 @@ def import_file(
                 unchanged=result.unchanged,
                 skipped=result.skipped,
                 flagged=result.similar,
+                **({"persons": result.persons} if result.persons else {}),  # records added to the register
             )
             # in the storing transaction (tracker/exchange/jobs.py writes it through the session):
             # a job at this stage has its rows stored
@@ -289,6 +306,7 @@ class _Plan:
     matches: dict[int, Match] = field(default_factory=dict)
     repeats: dict[int, int] = field(default_factory=dict)  # line → the earlier line of the file it is identical to
     events: set[str] = field(default_factory=set)
+    new_kinds: dict[str, str] = field(default_factory=dict)  # key no record has → the kind the file will make it
 
 
 def _check(table: Table, today: date, report: Progress, result: ImportResult, sample: int) -> _Plan:
@@ -310,11 +328,16 @@ def _check(table: Table, today: date, report: Progress, result: ImportResult, sa
                     plan.invalid_lines.add(parsed.line)
             result.errors += parsed.errors
             _warn(result, parsed.warnings)
+        for parsed, problem in _check_counts(rows, plan):
+            parsed.errors.append(problem)
+            result.errors.append(problem)
+            plan.invalid_lines.add(parsed.line)
         _check_batch([(p, row) for p, row in rows if not p.errors], plan, result, first_lines)
         if len(result.sample) < sample:
             result.sample += [_sample(p, row, plan) for p, row in rows[: sample - len(result.sample)]]
         report("checking", result.rows, None)
     result.invalid = len(plan.invalid_lines)
+    result.persons = len(plan.new_kinds)  # what storing would add; storing counts what it adds
     result.errors.sort(key=lambda p: p.line)
     result.warnings.sort(key=lambda p: p.line)
     plan.placer.finish(s.data for s in result.sample)
@@ -325,6 +348,39 @@ def _check(table: Table, today: date, report: Progress, result: ImportResult, sa
 def _warn(result: ImportResult, warnings: list[Problem]) -> None:
     result.warning_count += len(warnings)
     result.warnings += warnings[: max(0, WARNINGS_KEPT - len(result.warnings))]
+
+
+def _check_counts(rows: list[tuple[_Parsed, CsvIncident]], plan: _Plan) -> Iterator[tuple[_Parsed, Problem]]:
+    """A victim row naming a person counts 1; one naming an organisation or a community keeps
+    its count. The kind is the stored record's, or for a key no record has, what the first row
+    of the file naming it will make (as tracker/persons/ does: an organisation from the groups
+    `organisation` and `community`)."""
+    keys = {v.person for _parsed, row in rows for v in row.data.victims if v.person}
+    if not keys:
+        return
+    stored = survivor_keys(keys)
+    for parsed, row in rows:
+        for number, victim in enumerate(row.data.victims, 1):
+            if not victim.person:
+                continue
+            if victim.person in stored:
+                kind = stored[victim.person][1]
+            else:
+                made = "organisation" if victim.group in ORGANISATION_GROUPS else "person"
+                kind = plan.new_kinds.setdefault(victim.person, made) if not parsed.errors else made
+            if kind == "person" and victim.count != 1:
+                yield (
+                    parsed,
+                    Problem(
+                        parsed.line,
+                        "victim_count",
+                        _(
+                            "victim %(number)s names a person in victim_person_ids, and a person counts as 1: "
+                            "leave the count empty or write 1 (only an organisation or a community keeps a count)",
+                            number=number,
+                        ),
+                    ),
+                )
 
 
 def _check_ref(parsed: _Parsed, row: CsvIncident, plan: _Plan) -> None:
@@ -418,6 +474,7 @@ def _sample(parsed: _Parsed, row: CsvIncident, plan: _Plan) -> SampleRow:
 
 def _store(table: Table, today: date, plan: _Plan, user, report: Progress, result: ImportResult) -> None:
     report("storing", 0, result.rows)  # before the first write (tracker/exchange/jobs.py relies on it)
+    result.persons = 0
     prefix = current_app.config["REF_PREFIX"]
     reserve_refs(prefix, plan.ref_lines)
     event_ids = _event_ids(plan.events)
@@ -439,6 +496,7 @@ def _store(table: Table, today: date, plan: _Plan, user, report: Progress, resul
                 plan.placer.place_by_name(parsed.row.data)
                 keep.append((parsed.line, parsed.row))
         plan.placer.finish(row.data for _, row in keep)
+        persons = _linked_persons([row for _, row in keep], user, now, result)
         new = [(line, row) for line, row in keep if row.ref not in plan.stored_refs]
         lacking = [row for _line, row in new if not row.ref]
         for row, ref in zip(
@@ -446,7 +504,7 @@ def _store(table: Table, today: date, plan: _Plan, user, report: Progress, resul
         ):
             row.ref = ref
         if new:
-            ids = _insert([row for _, row in new], stamp, event_ids)
+            ids = _insert([row for _, row in new], stamp, event_ids, persons)
             links = [
                 {
                     "incident_id": ids[row.ref],
@@ -467,7 +525,68 @@ def _store(table: Table, today: date, plan: _Plan, user, report: Progress, resul
         report("storing", done, result.rows)
 
 
-def _insert(rows: list[CsvIncident], stamp: dict, event_ids: dict[str, int]) -> dict[str, int]:
+def _linked_persons(rows: list[CsvIncident], user, now, result: ImportResult) -> dict[str, int]:
+    """The ids of the records the rows' person keys find, by stored key. Each key becomes the
+    key of the record it finds after merges; a key no record has adds one, described by the
+    first row naming it (as `persons.service.persons_for_rows` describes it) with the place of
+    its incident. Set-based: a few statements per batch, however many keys."""
+    keys = {v.person for row in rows for v in row.data.victims if v.person}
+    if not keys:
+        return {}
+    found = survivor_keys(keys)
+    first: dict[str, tuple[VictimData, str]] = {}
+    for row in rows:
+        for victim in row.data.victims:
+            if victim.person and victim.person not in found:
+                first.setdefault(victim.person, (victim, row.data.admin1))
+    if first:
+        _add_persons(first, getattr(user, "id", None), now)
+        result.persons += len(first)
+    for row in rows:
+        for victim in row.data.victims:
+            if victim.person in found:
+                victim.person = found[victim.person][0]
+    wanted = {v.person for row in rows for v in row.data.victims if v.person}
+    return dict(db.session.execute(sa.select(Person.key, Person.id).where(Person.key.in_(wanted))).all())
+
+
+def _add_persons(first: dict[str, tuple[VictimData, str]], creator: int | None, now) -> None:
+    """INSERT a record for each key, with the "created" line of its history."""
+    records = []
+    for key, (victim, admin1) in first.items():
+        data = PersonData(
+            key=key,
+            name=victim.name,
+            kind="organisation" if victim.group in ORGANISATION_GROUPS else "person",
+            groups=[victim.group],
+            gender=victim.gender,
+            indigenous=victim.indigenous,
+            woman_defender=victim.woman_defender,
+            lgbtiq=victim.lgbtiq,
+            community=victim.organisation,
+            admin1=admin1,
+        )
+        records.append(
+            {
+                **vars(data),
+                "groups": ";".join(data.groups),
+                "merged_into_id": None,
+                "created_by_id": creator,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+        )
+    db.session.execute(sa.insert(Person), records, execution_options=BULK)
+    ids = db.session.scalars(sa.select(Person.id).where(Person.key.in_(list(first))))
+    db.session.execute(
+        sa.insert(PersonChange),
+        [{"person_id": i, "action": "created", "user_id": creator, "at": now, "details": {}} for i in ids],
+        execution_options=BULK,
+    )
+
+
+def _insert(rows: list[CsvIncident], stamp: dict, event_ids: dict[str, int], persons: dict[str, int]) -> dict[str, int]:
     """INSERT new incidents and their children; their ids by reference."""
     incident_rows = [{**stamp, **_scalars(row), "event_id": event_ids.get(row.data.event)} for row in rows]
     # executemany, then the ids by reference: with RETURNING, psycopg re-parses a
@@ -478,7 +597,7 @@ def _insert(rows: list[CsvIncident], stamp: dict, event_ids: dict[str, int]) -> 
             sa.select(Incident.ref, Incident.id).where(Incident.ref.in_([row.ref for row in rows]))
         ).all()
     )
-    _insert_children(rows, ids)
+    _insert_children(rows, ids, persons)
     index_incidents((ids[row.ref], row.data) for row in rows)
     return ids
 
@@ -489,24 +608,42 @@ def _scalars(row: CsvIncident) -> dict:
     values.update(
         ref=row.ref,
         status=row.status,
-        **facts_of(d.violations, d.victims, (p.type for p in d.perpetrators), len(d.sources)),
+        **facts_of(d.violations, d.victims, (p.type for p in d.perpetrators), len(d.sources), len(d.requests)),
     )
     return values
 
 
-def _insert_children(batch: list[CsvIncident], ids: dict[str, int]) -> None:
-    children: dict[type, list[dict]] = {IncidentViolation: [], Victim: [], Perpetrator: [], Source: []}
+def _insert_children(batch: list[CsvIncident], ids: dict[str, int], persons: dict[str, int]) -> None:
+    children: dict[type, list[dict]] = {
+        IncidentViolation: [],
+        Victim: [],
+        Perpetrator: [],
+        Source: [],
+        ProtectionRequest: [],
+    }
     for row in batch:
         incident_id = ids[row.ref]
         d = row.data
         children[IncidentViolation] += [{"incident_id": incident_id, "code": c} for c in d.violations]
-        for model, items in ((Victim, d.victims), (Perpetrator, d.perpetrators), (Source, d.sources)):
+        for model, items in ((Perpetrator, d.perpetrators), (Source, d.sources)):
             children[model] += [
                 {"incident_id": incident_id, "position": i, **vars(item)} for i, item in enumerate(items)
             ]
+        children[Victim] += [_victim_row(incident_id, i, v, persons) for i, v in enumerate(d.victims)]
+        children[ProtectionRequest] += [
+            {"incident_id": incident_id, "position": i, **vars(r), "measures": ";".join(dict.fromkeys(r.measures))}
+            for i, r in enumerate(d.requests)
+        ]
     for table_model, values in children.items():
         if values:
             db.session.execute(sa.insert(table_model), values, execution_options=BULK)
+
+
+def _victim_row(incident_id: int, position: int, victim: VictimData, persons: dict[str, int]) -> dict:
+    """A victim row stores its person's id where the data hold the key."""
+    values = {"incident_id": incident_id, "position": position, **vars(victim)}
+    values["person_id"] = persons.get(values.pop("person"))
+    return values
 
 
 def _event_ids(names: set[str]) -> dict[str, int]:

@@ -389,7 +389,18 @@ def _report(result: ImportResult) -> dict:
     and the first rows as they will be stored."""
     counts = {
         name: getattr(result, name)
-        for name in ("rows", "invalid", "valid", "to_update", "similar", "already", "readable", "format", "encoding")
+        for name in (
+            "rows",
+            "invalid",
+            "valid",
+            "to_update",
+            "similar",
+            "already",
+            "readable",
+            "format",
+            "encoding",
+            "persons",  # records the file would add to the register of persons at risk
+        )
     }
     return {
         **counts,
@@ -429,6 +440,6 @@ def _sample(row: SampleRow) -> dict:
 
 
 def _outcome(result: ImportResult) -> dict:
-    return {name: getattr(result, name) for name in ("created", "updated", "unchanged", "skipped", "similar")} | {
-        "error_count": len(result.errors)
-    }
+    return {
+        name: getattr(result, name) for name in ("created", "updated", "unchanged", "skipped", "similar", "persons")
+    } | {"error_count": len(result.errors)}

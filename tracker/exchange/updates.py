@@ -6,6 +6,9 @@ file written before a column was added lacks that column), and an empty cell of 
 means "not known": so an update takes from the row what its columns carry, and keeps the rest
 as stored. An update is saved like an edit,
 as a new version in the incident's history; a row that would change nothing writes nothing.
+
+A file holds one request for protection per incident: it updates the incident's first request
+and leaves the others, added on the incident's page, as they are.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..incidents.data import IncidentData
+from ..incidents.data import IncidentData, RequestData
 from ..incidents.service import incident_data, revise_incident
-from ..models import Incident
+from ..models import Incident, Victim
 from .formats.csv_format import CsvIncident, format_float
 
 
@@ -32,6 +35,7 @@ class Coverage:
     perpetrators: tuple[str, ...]
     sources: tuple[str, ...]
     status: bool
+    requests: bool = False  # the first request for protection
 
 
 _PLACE = (
@@ -65,10 +69,21 @@ COVERAGE = {
                 "consent",
             )
         ),
-        victims=("group", "count", "gender", "name", "organisation", "indigenous", "lgbtiq", "woman_defender"),
+        victims=(
+            "group",
+            "count",
+            "gender",
+            "name",
+            "organisation",
+            "indigenous",
+            "lgbtiq",
+            "woman_defender",
+            "person",
+        ),
         perpetrators=("type", "name", "involvement"),
         sources=("kind", "url", "title", "confidential", "publisher", "published_on", "reliability"),
         status=True,
+        requests=True,
     ),
     "acled": Coverage(
         scalars=frozenset(("title", "description", *_PLACE, "violations", "killed")),
@@ -94,7 +109,9 @@ _CANONICAL_FIELDS = {
     "source_confidential": ("sources", "confidential"),
     "source_published_on": ("sources", "published_on"),
     "source_reliability": ("sources", "reliability"),
+    "victim_person_ids": ("victims", "person"),
 }
+_REQUEST_COLUMNS = ("protection_requested_on", "protection_decision", "protection_decided_on")
 
 
 def coverage_of(columns: str, header: Iterable[str]) -> Coverage:
@@ -102,6 +119,7 @@ def coverage_of(columns: str, header: Iterable[str]) -> Coverage:
     ones, the fields of the columns its header names (a column left out keeps what is stored)."""
     if columns != "canonical":
         return COVERAGE[columns]
+    header = list(header)
     carried = [_CANONICAL_FIELDS[name] for name in header if name in _CANONICAL_FIELDS]
     full = COVERAGE["canonical"]
 
@@ -114,6 +132,7 @@ def coverage_of(columns: str, header: Iterable[str]) -> Coverage:
         perpetrators=of("perpetrators"),
         sources=of("sources"),
         status="status" in header,
+        requests=all(name in header for name in _REQUEST_COLUMNS),
     )
 
 
@@ -128,9 +147,10 @@ def update_stored(rows: list[CsvIncident], coverage: Coverage, user) -> tuple[in
             .where(Incident.ref.in_([row.ref for row in rows]))
             .options(
                 selectinload(Incident.violations),
-                selectinload(Incident.victims),
+                selectinload(Incident.victims).selectinload(Victim.person),
                 selectinload(Incident.perpetrators),
                 selectinload(Incident.sources),
+                selectinload(Incident.requests),
                 selectinload(Incident.event),
             )
         )
@@ -158,7 +178,19 @@ def merged(stored: IncidentData, incoming: IncidentData, coverage: Coverage) -> 
             _merged_child(old[i] if i < len(old) else None, new, key, getattr(coverage, name))
             for i, new in enumerate(getattr(incoming, name))
         ]
+    if coverage.requests and incoming.requests:
+        values["requests"] = _merged_requests(stored.requests, incoming.requests[0])
     return IncidentData(**values)
+
+
+def _merged_requests(stored: list[RequestData], incoming: RequestData) -> list[RequestData]:
+    """The file's request over the first stored one: its dates and decision from the file, the
+    rest (authority, reference, measures, notes) as stored; the others kept. A file whose
+    request cells are empty says nothing, as an empty name does."""
+    if not stored:
+        return [incoming]
+    first = replace(stored[0], filed_on=incoming.filed_on, decision=incoming.decision, decided_on=incoming.decided_on)
+    return [first, *stored[1:]]
 
 
 def _merged_child(old, new, key: str, carried: tuple[str, ...]):

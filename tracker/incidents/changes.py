@@ -64,6 +64,8 @@ def _victim(row: dict) -> str:
     if row.get("gender") and row["gender"] != "unknown":
         parts.append(term_label(tx.GENDERS, row["gender"]))
     parts += [row[key] for key in ("name", "organisation") if row.get(key)]
+    if row.get("person"):
+        parts.append(_("key %(key)s", key=row["person"]))
     flags = {"indigenous": _("indigenous"), "lgbtiq": _("LGBTIQ+"), "woman_defender": _("woman defender")}
     parts += [label for key, label in flags.items() if row.get(key)]
     return ", ".join(parts)
@@ -88,7 +90,33 @@ def _source(row: dict) -> str:
     return ", ".join(parts)
 
 
-ROWS: dict[str, Callable[[dict], str]] = {"victims": _victim, "perpetrators": _perpetrator, "sources": _source}
+def _request(row: dict) -> str:
+    parts = [
+        term_label(tx.AUTHORITIES, row.get("authority", "mechanism")),
+        _("filed on %(date)s", date=_day(row.get("filed_on"))),
+    ]
+    if row.get("reference"):
+        parts.append(_("reference %(reference)s", reference=row["reference"]))
+    decision = term_label(tx.DECISIONS, row.get("decision", "pending"))
+    if row.get("decided_on"):
+        decision = _("%(decision)s on %(date)s", decision=decision, date=_day(row["decided_on"]))
+    parts.append(decision)
+    if row.get("measures"):
+        measures = ", ".join(term_label(tx.MEASURES, code) for code in row["measures"])
+        parts.append(_("measures: %(measures)s", measures=measures))
+    if row.get("measures_end"):
+        parts.append(_("measures end on %(date)s", date=_day(row["measures_end"])))
+    if row.get("notes"):
+        parts.append(row["notes"])
+    return ", ".join(parts)
+
+
+ROWS: dict[str, Callable[[dict], str]] = {
+    "victims": _victim,
+    "perpetrators": _perpetrator,
+    "sources": _source,
+    "requests": _request,
+}
 
 
 def value_text(name: str, value: Any) -> str:

@@ -24,6 +24,21 @@ class VictimData:
     indigenous: bool = False
     lgbtiq: bool = False
     woman_defender: bool = False
+    person: str = ""  # the key of a person or organisation of the register (tracker/persons/)
+
+
+@dataclass
+class RequestData:
+    """A request for protection made after the incident, and the answer to it."""
+
+    filed_on: date
+    authority: str = "mechanism"
+    reference: str = ""
+    decision: str = "pending"
+    decided_on: date | None = None
+    measures: list[str] = field(default_factory=list)
+    measures_end: date | None = None
+    notes: str = ""
 
 
 @dataclass
@@ -63,6 +78,7 @@ class IncidentData:
     victims: list[VictimData] = field(default_factory=list)
     perpetrators: list[PerpetratorData] = field(default_factory=list)
     sources: list[SourceData] = field(default_factory=list)
+    requests: list[RequestData] = field(default_factory=list)
     killed: int | None = None
     injured: int | None = None
     detained: int | None = None

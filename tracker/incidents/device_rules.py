@@ -48,8 +48,9 @@ def _form_rules(form) -> dict[str, dict[str, Any]]:
 
 def device_rules(form: IncidentForm) -> dict[str, Any]:
     """Per field: required, date, number, length, range and web address rules, with their
-    messages; per repeating row: the field it needs and those that always carry a value; the
-    rules across fields (dates in order, both coordinates, points in Peru)."""
+    messages; per repeating row: the field it needs, those that always carry a value and the
+    rules across its fields (a protection request's dates and decision); the rules across the
+    form's fields (dates in order, both coordinates, points in Peru)."""
     return {
         "fields": _form_rules(form),
         "rows": {
@@ -58,6 +59,7 @@ def device_rules(form: IncidentForm) -> dict[str, Any]:
                 "key_missing": str(row.KEY_MISSING),
                 "defaulted": list(row.DEFAULTED),
                 "fields": _form_rules(row),
+                "cross": {name: str(message) for name, message in getattr(row, "CROSS_FIELD_MESSAGES", {}).items()},
             }
             for kind, row in row_templates().items()
         },

@@ -1,10 +1,11 @@
 """The incident form. Choices are filled per request so labels follow the user's language;
-repeating rows (victims, perpetrators, sources) are WTForms FieldLists that the browser
-extends (static/js/rows.js)."""
+repeating rows (victims, perpetrators, sources, protection requests) are WTForms FieldLists
+that the browser extends (static/js/rows.js)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import NoReturn
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -23,10 +24,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import taxonomy as tx
 from ..i18n import select_locale
-from .data import IncidentData, PerpetratorData, SourceData, VictimData, point_problem
+from ..persons.service import by_key, key_problem, normalise_key
+from .data import IncidentData, PerpetratorData, RequestData, SourceData, VictimData, point_problem
 
 BLANK = ("", "—")
 
@@ -38,6 +41,11 @@ def _text(field) -> str:
 
 def _choices(terms) -> list[tuple[str, str]]:
     return tx.choices(terms, select_locale())
+
+
+def _key(value):
+    """A person's key as stored, whatever the case it was typed in (persons.service)."""
+    return normalise_key(value) if isinstance(value, str) else value
 
 
 class _RowForm(Form):
@@ -80,10 +88,41 @@ class VictimForm(_RowForm):
     indigenous = BooleanField(_l("Indigenous"))
     lgbtiq = BooleanField(_l("LGBTIQ+"))
     woman_defender = BooleanField(_l("Woman defender"))
+    # Restricted like the name: a pseudonym, but it links the row to a record of the register
+    person = StringField(
+        _l("Person or organisation (key)"),
+        filters=[_key],
+        description=_l(
+            "Optional. Type a name or a key (for example DEF-0042) to find a record of the register. "
+            "A new key adds a record when you save."
+        ),
+        render_kw={"autocomplete": "off", "data-person-picker": ""},
+    )
+
+    ONE_PERSON = _l("A row linked to one person counts one person.")
 
     def fill_choices(self) -> None:
         self.group.choices = [BLANK, *_choices(tx.VICTIM_GROUPS)]
         self.gender.choices = _choices(tx.GENDERS)
+
+    def validate_person(self, field):
+        if field.data and (problem := key_problem(field.data)):
+            raise ValidationError(problem)
+
+    def validate_count(self, field):
+        if (field.data or 1) > 1 and self._names_one_person():
+            raise ValidationError(self.ONE_PERSON)
+
+    def _names_one_person(self) -> bool:
+        """Whether the row's key is a person's: a record's kind, after merges; for a new key,
+        the kind the record saving it will create (an organisation for an organisation's group)."""
+        key = self.person.data
+        if not key or key_problem(key):
+            return False
+        found = by_key(key)
+        if found is not None:
+            return found.kind == "person"
+        return self.group.data not in tx.ORGANISATION_GROUPS
 
     def to_data(self) -> VictimData:
         return VictimData(
@@ -95,6 +134,7 @@ class VictimForm(_RowForm):
             indigenous=self.indigenous.data,
             lgbtiq=self.lgbtiq.data,
             woman_defender=self.woman_defender.data,
+            person=_key(_text(self.person)),
         )
 
 
@@ -147,6 +187,81 @@ class SourceForm(_RowForm):
         )
 
 
+class RequestForm(_RowForm):
+    """A request for protection made after the incident, and the answer to it (restricted:
+    it shows that someone asked for protection)."""
+
+    KEY_FIELD = "filed_on"
+    KEY_MISSING = _l("Enter the date the request was filed.")
+    DEFAULTED = ("authority", "decision")
+    filed_on = DateField(_l("Filed on"), validators=[Optional()])
+    authority = SelectField(_l("Authority"), default="mechanism")
+    reference = StringField(_l("Reference number (restricted)"), validators=[Length(max=200)])
+    decision = SelectField(_l("Decision"), default="pending")
+    decided_on = DateField(_l("Decided on"), validators=[Optional()])
+    measures = SelectMultipleField(
+        _l("Measures granted"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+    )
+    measures_end = DateField(_l("Measures end on"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes (restricted)"), validators=[Length(max=5000)])
+
+    # The row's rules across fields, whose messages the phone's check shows too (device_rules.py)
+    CROSS_FIELD_MESSAGES = {
+        "future": _l("This date is in the future."),
+        "decided_before_filed": _l("The decision date is before the date the request was filed."),
+        "pending_decided": _l("A pending request has no decision date: choose the decision, or clear the date."),
+        "measures_not_granted": _l("Measures are recorded only for a granted request."),
+        "end_not_granted": _l("An end date for measures goes only with a granted request."),
+        "end_before_decided": _l("The measures end before the decision date."),
+    }
+
+    def fill_choices(self) -> None:
+        self.authority.choices = _choices(tx.AUTHORITIES)
+        self.decision.choices = _choices(tx.DECISIONS)
+        self.measures.choices = _choices(tx.MEASURES)
+
+    def _refuse(self, rule: str) -> NoReturn:
+        raise ValidationError(self.CROSS_FIELD_MESSAGES[rule])
+
+    def validate_filed_on(self, field):
+        if field.data and field.data > date.today():
+            self._refuse("future")
+
+    def validate_decided_on(self, field):
+        if not field.data:
+            return
+        if self.decision.data == "pending":
+            self._refuse("pending_decided")
+        if field.data > date.today():
+            self._refuse("future")
+        if self.filed_on.data and field.data < self.filed_on.data:
+            self._refuse("decided_before_filed")
+
+    def validate_measures(self, field):
+        if field.data and self.decision.data != "granted":
+            self._refuse("measures_not_granted")
+
+    def validate_measures_end(self, field):  # the one date that may lie ahead
+        if not field.data:
+            return
+        if self.decision.data != "granted":
+            self._refuse("end_not_granted")
+        if self.decided_on.data and field.data < self.decided_on.data:
+            self._refuse("end_before_decided")
+
+    def to_data(self) -> RequestData:
+        return RequestData(
+            filed_on=self.filed_on.data,
+            authority=self.authority.data,
+            reference=_text(self.reference),
+            decision=self.decision.data,
+            decided_on=self.decided_on.data,
+            measures=list(dict.fromkeys(self.measures.data or [])),
+            measures_end=self.measures_end.data,
+            notes=_text(self.notes),
+        )
+
+
 def _count_field(label):
     return IntegerField(
         label, validators=[Optional(), NumberRange(min=0, max=100000, message=_l("Enter 0 or a positive number."))]
@@ -179,6 +294,7 @@ class IncidentForm(FlaskForm):
     victims = FieldList(FormField(VictimForm), label=_l("Victims"), min_entries=1)
     perpetrators = FieldList(FormField(PerpetratorForm), label=_l("Perpetrators"), min_entries=0)
     sources = FieldList(FormField(SourceForm), label=_l("Sources"), min_entries=1)
+    requests = FieldList(FormField(RequestForm), label=_l("Protection requests"), min_entries=0)
     killed = _count_field(_l("Killed"))
     injured = _count_field(_l("Injured"))
     detained = _count_field(_l("Detained"))
@@ -202,7 +318,7 @@ class IncidentForm(FlaskForm):
         self.visibility.choices = _choices(tx.VISIBILITIES)
         self.public_location.choices = _choices(tx.PUBLIC_LOCATIONS)
         self.violations.choices = [(code, term.label(select_locale())) for code, term in tx.VIOLATIONS.items()]
-        for rows in (self.victims, self.perpetrators, self.sources):
+        for rows in (self.victims, self.perpetrators, self.sources, self.requests):
             for row in rows:
                 row.form.fill_choices()
 
@@ -245,6 +361,7 @@ class IncidentForm(FlaskForm):
             victims=[r.form.to_data() for r in self.victims if not r.form.is_blank()],
             perpetrators=[r.form.to_data() for r in self.perpetrators if not r.form.is_blank()],
             sources=[r.form.to_data() for r in self.sources if not r.form.is_blank()],
+            requests=[r.form.to_data() for r in self.requests if not r.form.is_blank()],
             killed=self.killed.data,
             injured=self.injured.data,
             detained=self.detained.data,
@@ -286,8 +403,8 @@ class RevisionForm(FlaskForm):
 
 
 def row_templates() -> dict[str, _RowForm]:
-    """Blank rows the browser copies when the user adds a victim, perpetrator or source."""
-    rows = {"victims": VictimForm, "perpetrators": PerpetratorForm, "sources": SourceForm}
+    """Blank rows the browser copies when the user adds a victim, perpetrator, source or request."""
+    rows = {"victims": VictimForm, "perpetrators": PerpetratorForm, "sources": SourceForm, "requests": RequestForm}
     templates = {}
     for name, form_cls in rows.items():
         blank = form_cls(prefix=f"{name}-__index__-")
@@ -304,4 +421,8 @@ def initial_data(snapshot: dict) -> dict:
 
     data = {**snapshot, "date": as_date(snapshot["date"]), "end_date": as_date(snapshot["end_date"])}
     data["sources"] = [{**s, "published_on": as_date(s["published_on"])} for s in snapshot["sources"]]
+    data["requests"] = [  # versions saved before requests were recorded have none
+        {**r, **{name: as_date(r[name]) for name in ("filed_on", "decided_on", "measures_end")}}
+        for r in snapshot.get("requests", [])
+    ]
     return data

@@ -4,7 +4,7 @@ and the fields both changed differently are left for the editor to choose. Nothi
 until every such field is decided, so the other person's edits are never lost silently.
 
 Snapshots (service.snapshot_of) are compared field by field; a repeating block (victims,
-perpetrators, sources) and the violations are one field each.
+perpetrators, sources, protection requests) and the violations are one field each.
 """
 
 from __future__ import annotations
@@ -54,10 +54,13 @@ class Merge:
 
 def three_way(base: dict[str, Any], theirs: dict[str, Any], yours: dict[str, Any]) -> Merge:
     merged, conflicts = {}, []
-    for name in yours:
+    for name in dict.fromkeys([*yours, *theirs]):
         if name in MERGED_FIELDS_EXCLUDED:
             continue
-        mine, other, original = yours[name], theirs.get(name), base.get(name)
+        # a field the editor's snapshot lacks (a proposal made before the field existed) is one
+        # they did not change
+        original = base.get(name)
+        mine, other = yours.get(name, original), theirs.get(name)
         if mine == other or other == original:
             merged[name] = mine
         elif mine == original:

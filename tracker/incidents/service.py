@@ -20,14 +20,25 @@ from ..errors import InvalidTransition, PermissionDenied, ServiceError
 from ..extensions import db
 from ..facts import facts_of
 from ..i18n import term_label
-from ..models import Event, Incident, IncidentVersion, IncidentViolation, Perpetrator, Source, StatusChange, Victim
+from ..models import (
+    Event,
+    Incident,
+    IncidentVersion,
+    IncidentViolation,
+    Perpetrator,
+    ProtectionRequest,
+    Source,
+    StatusChange,
+    Victim,
+)
+from ..persons.service import normalise_key, persons_for_rows, survivor_keys
 from ..regions.service import placed_names
 from ..search_index import index_incidents
 from ..security import can_record, can_review, incident_access, is_owner, role_of
-from ..taxonomy import REPORTABLE_STATUSES, STATUSES
+from ..taxonomy import ORGANISATION_GROUPS, REPORTABLE_STATUSES, STATUSES
 from ..timeutil import utcnow
 from . import receipts
-from .data import SCALAR_FIELDS, IncidentData, PerpetratorData, SourceData, VictimData
+from .data import SCALAR_FIELDS, IncidentData, PerpetratorData, RequestData, SourceData, VictimData
 from .refs import allocate_refs
 
 # status -> statuses it may move to, and who may move it
@@ -77,14 +88,18 @@ def incident_data(incident: Incident) -> IncidentData:
         **{name: getattr(incident, name) for name in SCALAR_FIELDS},
         event=incident.event.name if incident.event else "",
         violations=[v.code for v in incident.violations],
-        victims=[_row(v, VictimData) for v in incident.victims],
+        victims=[_row(v, VictimData, person=v.person.key if v.person else "") for v in incident.victims],
         perpetrators=[_row(p, PerpetratorData) for p in incident.perpetrators],
         sources=[_row(s, SourceData) for s in incident.sources],
+        requests=[_row(r, RequestData, measures=[m for m in r.measures.split(";") if m]) for r in incident.requests],
     )
 
 
-def _row(obj, data_cls):
-    return data_cls(**{name: getattr(obj, name) for name in data_cls.__dataclass_fields__})
+def _row(obj, data_cls, **read: Any):
+    """A child row as plain data; `read` gives the fields stored otherwise than as the data hold them."""
+    return data_cls(
+        **{name: read[name] if name in read else getattr(obj, name) for name in data_cls.__dataclass_fields__}
+    )
 
 
 def snapshot_of(data: IncidentData, status: str) -> dict[str, Any]:
@@ -94,7 +109,7 @@ def snapshot_of(data: IncidentData, status: str) -> dict[str, Any]:
     snap["status"] = status
     snap["event"] = data.event
     snap["violations"] = sorted(set(data.violations))
-    for name in ("victims", "perpetrators", "sources"):
+    for name in ("victims", "perpetrators", "sources", "requests"):
         snap[name] = [{key: _plain(value) for key, value in vars(row).items()} for row in getattr(data, name)]
     return snap
 
@@ -120,6 +135,10 @@ def data_from_snapshot(snap: dict[str, Any]) -> IncidentData:
         victims=[VictimData(**row) for row in snap["victims"]],
         perpetrators=[PerpetratorData(**row) for row in snap["perpetrators"]],
         sources=[SourceData(**{**row, "published_on": day(row["published_on"])}) for row in snap["sources"]],
+        requests=[
+            RequestData(**{**row, **{k: day(row[k]) for k in ("filed_on", "decided_on", "measures_end")}})
+            for row in snap.get("requests", [])  # versions saved before requests were recorded have none
+        ],
     )
 
 
@@ -187,17 +206,38 @@ def place(data: IncidentData) -> None:
     )
 
 
-def _apply(incident: Incident, data: IncidentData) -> None:
-    """Copy `data`, whose region names are already filled, onto the incident and its rows."""
+def link_persons(data: IncidentData) -> None:
+    """Victim rows' keys as stored: normalised, a merged record's key replaced by the key of the
+    record it was merged into, and a person's row counting one."""
+    stored = survivor_keys([v.person for v in data.victims if v.person])
+    for v in data.victims:
+        if v.person:
+            new = (normalise_key(v.person), "organisation" if v.group in ORGANISATION_GROUPS else "person")
+            v.person, kind = stored.get(normalise_key(v.person), new)
+            if kind == "person":
+                v.count = 1
+
+
+def _apply(incident: Incident, data: IncidentData, user) -> None:
+    """Copy `data`, whose region names are already filled, onto the incident and its rows; a
+    victim row's new key adds a record to the register."""
     for name in SCALAR_FIELDS:
         setattr(incident, name, getattr(data, name))
     incident.event = _event_by_name(data.event)
     incident.violations = [IncidentViolation(code=code) for code in dict.fromkeys(data.violations)]
-    incident.victims = [Victim(position=i, **vars(v)) for i, v in enumerate(data.victims)]
+    persons = persons_for_rows(data.victims, user, data.admin1)
+    incident.victims = [
+        Victim(position=i, **{**vars(v), "person": persons.get(normalise_key(v.person))})
+        for i, v in enumerate(data.victims)
+    ]
     incident.perpetrators = [Perpetrator(position=i, **vars(p)) for i, p in enumerate(data.perpetrators)]
     incident.sources = [Source(position=i, **vars(s)) for i, s in enumerate(data.sources)]
+    incident.requests = [
+        ProtectionRequest(position=i, **{**vars(r), "measures": ";".join(dict.fromkeys(r.measures))})
+        for i, r in enumerate(data.requests)
+    ]
     for name, value in facts_of(
-        data.violations, data.victims, (p.type for p in data.perpetrators), len(data.sources)
+        data.violations, data.victims, (p.type for p in data.perpetrators), len(data.sources), len(data.requests)
     ).items():
         setattr(incident, name, value)
 
@@ -211,7 +251,8 @@ def create_incident(data: IncidentData, user, client_uuid: str | None = None) ->
     prefix = current_app.config["REF_PREFIX"]
     incident = Incident(ref=allocate_refs(prefix, [data.date.year])[0], created_by_id=user.id, status="draft")
     place(data)
-    _apply(incident, data)
+    link_persons(data)
+    _apply(incident, data, user)
     db.session.add(incident)
     db.session.flush()
     if receipt is not None:
@@ -255,12 +296,13 @@ def revise_incident(incident: Incident, data: IncidentData, user, status: str | 
     in its history, inside the caller's transaction. Returns False, writing nothing, when
     that would change nothing."""
     status = status or incident.status
+    link_persons(data)
     before = snapshot(incident)
     if snapshot_of(data, status) == before:
         return False
     _ensure_baseline(incident)
     with db.session.no_autoflush:  # flush once, so `version` goes up by exactly one
-        _apply(incident, data)
+        _apply(incident, data, user)
         incident.status = status
         incident.updated_at = utcnow()  # an UPDATE of the row bumps `version`
     db.session.flush()

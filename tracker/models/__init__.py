@@ -11,11 +11,14 @@ from .incident import (
     IncidentVersion,
     IncidentViolation,
     Perpetrator,
+    ProtectionRequest,
     Source,
     StatusChange,
     Victim,
 )
 from .offline import HeldDraft, OfflineReceipt
+from .person import Person, PersonChange
+from .protection import AlertAcknowledgement
 from .ref_counter import RefCounter
 from .region import LEVELS, Region
 from .search import SearchTerm
@@ -23,6 +26,7 @@ from .user import User
 from .user_session import RecoveryCode, UserSession
 
 __all__ = [
+    "AlertAcknowledgement",
     "ApiToken",
     "AuditEntry",
     "DuplicateCandidate",
@@ -37,6 +41,9 @@ __all__ = [
     "LEVELS",
     "OfflineReceipt",
     "PasswordReset",
+    "Person",
+    "PersonChange",
+    "ProtectionRequest",
     "RecoveryCode",
     "Perpetrator",
     "RefCounter",

@@ -15,6 +15,7 @@ from ..extensions import Model
 from ..timeutil import utcnow
 
 if TYPE_CHECKING:
+    from .person import Person
     from .user import User
 
 
@@ -82,6 +83,8 @@ class Incident(Model):
     women_defender_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     indigenous_defender_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     source_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    linked_defender_rows: so.Mapped[int] = so.mapped_column(default=0, server_default="0")  # rows naming a person
+    request_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")  # protection requests
 
     event_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("events.id"), index=True)
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
@@ -104,6 +107,9 @@ class Incident(Model):
     )
     sources: so.Mapped[list[Source]] = so.relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="Source.position"
+    )
+    requests: so.Mapped[list[ProtectionRequest]] = so.relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="ProtectionRequest.position"
     )
     status_changes: so.Mapped[list[StatusChange]] = so.relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="StatusChange.id"
@@ -142,6 +148,17 @@ class Victim(Model):
         # also the foreign key's index; covers a report's persons by group and gender, which
         # then reads no victim rows (tracker/counts/service.py)
         sa.Index("ix_victims_incident_group_gender_count", "incident_id", "group", "gender", "count"),
+        # the rows naming a person, for the report's persons at risk (tracker/counts/persons.py),
+        # which then reads no other victim row
+        sa.Index(
+            "ix_victims_incident_person_group_count",
+            "incident_id",
+            "person_id",
+            "group",
+            "count",
+            postgresql_where=sa.text("person_id IS NOT NULL"),
+            sqlite_where=sa.text("person_id IS NOT NULL"),
+        ),
         sa.CheckConstraint("count >= 1", name="count_positive"),
     )
 
@@ -156,8 +173,11 @@ class Victim(Model):
     indigenous: so.Mapped[bool] = so.mapped_column(default=False)
     lgbtiq: so.Mapped[bool] = so.mapped_column(default=False)
     woman_defender: so.Mapped[bool] = so.mapped_column(default=False)
+    # the register's record this row is about (tracker/persons/); its count is then 1 for a person
+    person_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("persons.id"), index=True)
 
     incident: so.Mapped[Incident] = so.relationship(back_populates="victims")
+    person: so.Mapped[Person | None] = so.relationship()
 
 
 class Perpetrator(Model):
@@ -190,6 +210,32 @@ class Source(Model):
     confidential: so.Mapped[bool] = so.mapped_column(default=False)
 
     incident: so.Mapped[Incident] = so.relationship(back_populates="sources")
+
+
+class ProtectionRequest(Model):
+    """A request for protection to the Mechanism (or another authority) after the incident, and
+    the answer (docs/architecture.md, "Persons and protection"): part of the incident, saved,
+    versioned and reviewed with it."""
+
+    __tablename__ = "protection_requests"
+    __table_args__ = (
+        sa.Index("ix_protection_requests_decision_filed_on", "decision", "filed_on"),
+        sa.CheckConstraint("decided_on IS NULL OR decided_on >= filed_on", name="decided_after_filed"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    incident_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+    filed_on: so.Mapped[date]
+    authority: so.Mapped[str] = so.mapped_column(sa.String(20), default="mechanism")
+    reference: so.Mapped[str] = so.mapped_column(EncryptedText, default="")  # a case number: restricted
+    decision: so.Mapped[str] = so.mapped_column(sa.String(10), default="pending")
+    decided_on: so.Mapped[date | None]
+    measures: so.Mapped[str] = so.mapped_column(sa.String(400), default="")  # measure codes, ";"-joined
+    measures_end: so.Mapped[date | None] = so.mapped_column(index=True)
+    notes: so.Mapped[str] = so.mapped_column(EncryptedText, default="")
+
+    incident: so.Mapped[Incident] = so.relationship(back_populates="requests")
 
 
 class StatusChange(Model):

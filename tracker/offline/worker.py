@@ -20,6 +20,7 @@ PRECACHED = (
     "js/location-picker.js",
     "js/form-keeper.js",
     "js/exposure-check.js",
+    "js/person-picker.js",
     "js/filters.js",
     "js/offline/*",
     "vendor/leaflet/leaflet.js",

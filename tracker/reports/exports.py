@@ -9,7 +9,7 @@ from io import StringIO
 
 from .. import audit
 from ..cells import neutralise
-from ..counts.model import DIMENSIONS, TOTAL_KEYS, Report
+from ..counts.model import DIMENSIONS, TOTAL_KEYS, ProtectionFigures, Report
 from ..extensions import db
 from .docx_file import docx_file
 from .markdown_file import markdown_zip
@@ -57,14 +57,30 @@ def _restricted(report: Report) -> dict[str, list[str]]:
     return {"fields": kinds} if kinds else {}
 
 
-def tidy_rows(report: Report) -> Iterator[tuple[str, str, str, int]]:
-    """(section, dimension, key, count): totals first, then every breakdown."""
+def tidy_rows(report: Report) -> Iterator[tuple[str, str, str, int | float | str]]:
+    """(section, dimension, key, count): totals first, then every breakdown, then (protection)
+    the persons at risk and the requests; the median days to a decision is a count of days,
+    maybe with a half, and empty when no request was decided."""
     for section in report.sections:
         for key in TOTAL_KEYS:
             yield section.key, "total", key, section.totals[key]
         for dimension in DIMENSIONS:
             for row in section.breakdowns[dimension]:
                 yield section.key, dimension, row.key, row.count
+        if figures := section.persons:
+            yield from _persons_rows(section.key, figures)
+
+
+def _persons_rows(section: str, figures: ProtectionFigures) -> Iterator[tuple[str, str, str, int | float | str]]:
+    yield section, "persons", "at_risk", figures.at_risk.count
+    for row in figures.by_admin1:
+        yield section, "persons_admin1", row.key, row.count
+    for row in figures.by_region_group:
+        yield section, "persons_region_group", row.key, row.count
+    yield section, "persons", "repeat", figures.repeat.count
+    for row in figures.requests:
+        yield section, "requests", row.key, row.count
+    yield section, "requests", "median_days", "" if figures.median_days is None else figures.median_days
 
 
 def to_csv(report: Report, user, locale: str, score: Score | None) -> bytes:

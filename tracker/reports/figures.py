@@ -3,11 +3,20 @@ locale): 1.234 and 2,6 in Spanish, 1,234 and 2.6 in English."""
 
 from __future__ import annotations
 
-from flask_babel import format_decimal
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import format_decimal, format_percent
 
 
 def number(value: int | float) -> str:
     return format_decimal(value)
+
+
+def percent(part: int, whole: int) -> str:
+    """ "52%" / "52 %": a share as a whole percentage (halves round up), written as the language
+    writes percentages; "0%" of nothing."""
+    whole_percent = (Decimal(100 * part) / Decimal(whole or 1)).quantize(Decimal(1), ROUND_HALF_UP)
+    return format_percent(whole_percent / 100)
 
 
 def signed_change(difference: tuple[int, float | None] | None) -> str:

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from flask_babel import force_locale, format_date, get_locale, ngettext, pgettext
 from flask_babel import gettext as _
 
-from ..counts.model import Report, Row, SectionReport, change
+from ..counts.model import ProtectionFigures, Report, Row, SectionReport, change
 from ..filter_words import filters_sentence
 from ..i18n import term_label
 from ..taxonomy import GENDERS, PERPETRATOR_TYPES, VICTIM_GROUPS, VIOLATIONS
 from ..templating import incident_date
 from .charts import CHARTS, month_label
-from .figures import number, signed_change
+from .figures import number, percent, signed_change
 from .scope import period_phrase, statuses_text
 from .scores import Score
 from .sentences import build_sentences
@@ -169,6 +169,8 @@ def _section(report: Report, section: SectionReport, sentences: list[str], chart
     )
     if section.spec.defenders_only:
         blocks += _protection(section)
+    if section.persons:
+        blocks += _persons_at_risk(section.persons, compare)
     for dimension, title in dimension_titles().items():
         rows = section.breakdowns[dimension]
         if not rows:
@@ -226,6 +228,70 @@ def _protection(section: SectionReport) -> list[Block]:
     ]
 
 
+def persons_titles() -> dict[str, str]:
+    """The persons and requests figures of the protection section, by key (figures.REQUEST_KEYS)."""
+    return {
+        "at_risk": _("Persons at risk"),
+        "repeat": _("Persons attacked in two or more incidents"),
+        "requested": _("Incidents with a request for protection"),
+        "granted": _("Incidents with a request granted"),
+        "refused": _("Incidents with a request refused"),
+        "pending": _("Incidents with a request pending"),
+        "median_days": _("Median days from a request to its decision"),
+    }
+
+
+def median_text(days: float | None) -> str:
+    return _("none decided") if days is None else number(days)
+
+
+def group_label(figures: ProtectionFigures, key: str) -> str:
+    """A region group as a table names it: "Amazonian regions", "Regiones amazónicas"."""
+    words = figures.groups[key].words(str(get_locale()))
+    return words[:1].upper() + words[1:]
+
+
+def _persons_at_risk(figures: ProtectionFigures, compare: bool) -> list[Block]:
+    """Persons at risk (in all, by department, by region group) and the requests for protection."""
+    titles = persons_titles()
+    rows = [
+        _count_row(titles[row.key], row.count, row.previous, compare)
+        for row in (figures.at_risk, figures.repeat, *figures.requests)
+    ]
+    median = [titles["median_days"], median_text(figures.median_days)]
+    rows.append(median + ([median_text(figures.previous_median_days), ""] if compare else []))
+    blocks = [
+        Block("heading", _("Persons at risk"), 3),
+        Block("table", headers=_headers(_("Figure"), compare), rows=rows),
+    ]
+    if figures.by_admin1:
+        title = _("Persons at risk by department")
+        blocks += [
+            Block("heading", title, 3),
+            Block(
+                "table",
+                headers=_headers(_("Department"), compare),
+                rows=[_count_row(key_label("admin1", r.key), r.count, r.previous, compare) for r in figures.by_admin1],
+            ),
+        ]
+    if figures.by_region_group:
+        blocks += [
+            Block("heading", _("Persons at risk by region group"), 3),
+            Block(
+                "table",
+                headers=[*_headers(_("Region group"), compare), _("Share of persons at risk")],
+                rows=[
+                    [
+                        *_count_row(group_label(figures, r.key), r.count, r.previous, compare),
+                        percent(r.count, figures.at_risk.count),
+                    ]
+                    for r in figures.by_region_group
+                ],
+            ),
+        ]
+    return blocks
+
+
 def methodology(report: Report, score: Score | None = None) -> list[Block]:
     """How the figures were counted, in words: no parameter names or codes."""
     text = [
@@ -236,6 +302,17 @@ def methodology(report: Report, score: Score | None = None) -> list[Block]:
             "add up the known figures. In the protection section only victims of defender groups are counted."
         ),
     ]
+    if any(s.persons for s in report.sections):
+        text.append(
+            _(
+                "Persons at risk are the defender victims of the protection section's incidents. A person of the "
+                "register counts once, however many incidents name them, and in each department where they were "
+                "attacked; every other victim row, including one that names an organisation or a community, adds "
+                "its number of victims. A region group counts the persons attacked in any of its departments. "
+                "Requests for protection count incidents, under each decision one of their requests has; the "
+                "median days run from filing to decision, over the requests granted or refused on a known day."
+            )
+        )
     if score:
         text.append(
             _(

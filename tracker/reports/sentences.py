@@ -15,7 +15,7 @@ from flask_babel import force_locale, ngettext, pgettext
 from flask_babel import gettext as _
 
 from ..counts.model import Report, SectionReport
-from .figures import number
+from .figures import number, percent
 from .scope import all_of, opening
 
 
@@ -49,6 +49,8 @@ def build_sentences(report: Report, locale: str) -> list[Sentence]:
                 sentences.append(_protest_toll(start, section))
             if section.spec.defenders_only:
                 sentences += [_killed(start, report, section), _women(start, section)]
+                if section.persons and section.persons.at_risk.count:
+                    sentences.append(_at_risk(start, section, locale))
     return sentences
 
 
@@ -170,3 +172,37 @@ def _women(start: str, section: SectionReport) -> Sentence:
         incidents=ngettext("%(count)s incident", "%(count)s incidents", n, count=number(n)),
     )
     return Sentence(text, n, section.key, "gender", "female")
+
+
+def _at_risk(start: str, section: SectionReport, locale: str) -> Sentence:
+    """After seed 001: "Between 2019 and 2024, at least 650 human rights defenders were at risk,
+    52% of them in Amazonian regions", a share for each configured region group."""
+    figures = section.persons
+    if figures is None:  # asked for sections with persons figures only
+        raise ValueError(f"section {section.key} has no figures on persons at risk")
+    n = figures.at_risk.count
+    shares = [
+        _(
+            "%(percent)s of them in %(places)s",
+            percent=percent(row.count, n),
+            places=figures.groups[row.key].words(locale),
+        )
+        for row in figures.by_region_group
+    ]
+    values = {"opening": start, "count": number(n)}
+    if shares:
+        text = ngettext(
+            "%(opening)s, at least %(count)s human rights defender was at risk, %(shares)s.",
+            "%(opening)s, at least %(count)s human rights defenders were at risk, %(shares)s.",
+            n,
+            shares=all_of(shares),
+            **values,
+        )
+    else:
+        text = ngettext(
+            "%(opening)s, at least %(count)s human rights defender was at risk.",
+            "%(opening)s, at least %(count)s human rights defenders were at risk.",
+            n,
+            **values,
+        )
+    return Sentence(text, n, section.key)

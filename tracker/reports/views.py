@@ -18,9 +18,18 @@ from ..security import can_read_reports
 from . import periods
 from .charts import CHARTS, chart_for
 from .exports import FORMAT_NAMES, FORMATS, export_report
-from .figures import signed_change
+from .figures import percent, signed_change
 from .forms import ReportRequest, parse_report_request
-from .outline import change_title, dimension_titles, file_stem, key_label, total_titles
+from .outline import (
+    change_title,
+    dimension_titles,
+    file_stem,
+    group_label,
+    key_label,
+    median_text,
+    persons_titles,
+    total_titles,
+)
 from .scope import statuses_text
 from .sentences import build_sentences
 
@@ -83,6 +92,10 @@ def index():
         totals=total_titles(),
         dimensions=dimension_titles(),
         key_label=key_label,
+        persons_titles=persons_titles(),
+        group_label=group_label,
+        median_text=median_text,
+        percent=percent,
         change_title=change_title(),
         signed_change=signed_change,
         chart_url=chart_url,

@@ -19,7 +19,15 @@ from ..i18n import term_label
 from ..models import Incident
 from ..security import incident_access
 from ..taxonomy import DATE_PRECISIONS, PERPETRATOR_TYPES, STATUSES, VICTIM_GROUPS, VIOLATIONS, Term
-from .outline import dimension_titles, front_matter, key_label, methodology, total_titles
+from .outline import (
+    dimension_titles,
+    front_matter,
+    group_label,
+    key_label,
+    methodology,
+    persons_titles,
+    total_titles,
+)
 from .scores import Score
 
 
@@ -40,6 +48,7 @@ def xlsx_file(report: Report, user, locale: str, score: Score | None) -> bytes:
         for text in lines + [block.text for block in methodology(report, score)[1:]]:
             _append(about, [text])
         _section_sheets(book, report)
+        _persons_sheets(book, report)
         _incident_sheet(book.create_sheet(_("Incidents")), report, user)
     out = BytesIO()
     book.save(out)
@@ -67,6 +76,49 @@ def _section_sheets(book, report: Report) -> None:
             for row in section.breakdowns[dimension]:
                 label = key_label(dimension, row.key)
                 _append(sheet, [dimension, titles[dimension], row.key, label, row.count, row.persons, row.previous])
+
+
+def _persons_sheets(book, report: Report) -> None:
+    """The persons at risk and the requests for protection (the protection section's), with the
+    same codes as the report's CSV rows."""
+    header = [
+        code_column("dimension"),
+        _("Dimension"),
+        code_column("key"),
+        _("Label"),
+        _("Count"),
+        _("Previous period"),
+    ]
+    titles = persons_titles()
+    dimensions = {
+        "persons": _("Persons at risk"),
+        "persons_admin1": _("Persons at risk by department"),
+        "persons_region_group": _("Persons at risk by region group"),
+        "requests": _("Requests for protection"),
+    }
+    for figures in (s.persons for s in report.sections if s.persons):
+        sheet = book.create_sheet(_("Persons at risk"))  # the protection section's: only it has them
+        _append(sheet, header)
+        rows = [
+            ("persons", figures.at_risk, titles["at_risk"]),
+            *(("persons_admin1", r, key_label("admin1", r.key)) for r in figures.by_admin1),
+            *(("persons_region_group", r, group_label(figures, r.key)) for r in figures.by_region_group),
+            ("persons", figures.repeat, titles["repeat"]),
+            *(("requests", r, titles[r.key]) for r in figures.requests),
+        ]
+        for dimension, row, label in rows:
+            _append(sheet, [dimension, dimensions[dimension], row.key, label, row.count, row.previous])
+        _append(
+            sheet,
+            [
+                "requests",
+                dimensions["requests"],
+                "median_days",
+                titles["median_days"],
+                figures.median_days,
+                figures.previous_median_days,
+            ],
+        )
 
 
 def _append(sheet, values: list) -> None:

@@ -36,6 +36,33 @@
     return "";
   }
 
+  // Today on the phone, as year-month-day (the server checks again with its own clock).
+  function today() {
+    const now = new Date();
+    return new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+  }
+
+  // A protection request's rules across its fields (RequestForm in tracker/incidents/forms.py):
+  // [field name, rule] for each broken one, the first per field.
+  function requestProblems(fields, item) {
+    const found = [];
+    function day(name) { const el = fields[name]; return el && isDate(el.value.trim()) ? el.value.trim() : ""; }
+    function add(name, rule) { if (!found.some(function (p) { return p[0] === name; })) found.push([name, rule]); }
+    const decision = fields.decision ? fields.decision.value : "pending";
+    const filed = day("filed_on");
+    const decided = day("decided_on");
+    const end = day("measures_end");
+    if (filed && filed > today()) add("filed_on", "future");
+    if (decided && decision === "pending") add("decided_on", "pending_decided");
+    if (decided && decided > today()) add("decided_on", "future");
+    if (decided && filed && decided < filed) add("decided_on", "decided_before_filed");
+    if (item.querySelector('input[type=checkbox][name$="-measures"]:checked') && decision !== "granted") add("measures", "measures_not_granted");
+    if (end && decision !== "granted") add("measures_end", "end_not_granted");
+    if (end && decided && end < decided) add("measures_end", "end_before_decided");
+    return found;
+  }
+  const ROW_CROSS = { requests: requestProblems };
+
   function labelOf(form, el) {
     const label = form.querySelector('label[for="' + el.id + '"]');
     return label ? label.textContent.trim() : el.name;
@@ -90,6 +117,15 @@
           const message = el && fieldProblem(el.value, row.fields[name]);
           if (message) add(el, prefix + labelOf(form, el), message);
         });
+        if (ROW_CROSS[kind] && row.cross) {
+          ROW_CROSS[kind](fields, item).forEach(function (problem) {
+            const el = fields[problem[0]];
+            // a group of boxes is named by its legend, and linked to by its fieldset
+            const group = el.type === "checkbox" ? el.closest("fieldset") : null;
+            const label = group ? group.querySelector("legend").textContent.trim() : labelOf(form, el);
+            add(group || el, prefix + label, row.cross[problem[1]]);
+          });
+        }
       });
     });
     return found;

@@ -17,10 +17,12 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 
 from ...cells import neutralise, restore
-from ...incidents.data import IncidentData, PerpetratorData, SourceData, VictimData
+from ...incidents.data import IncidentData, PerpetratorData, RequestData, SourceData, VictimData
+from ...persons.service import key_problem, normalise_key
 from ...taxonomy import (
     CONFIDENCES,
     DATE_PRECISIONS,
+    DECISIONS,
     GENDERS,
     GEO_PRECISIONS,
     INVOLVEMENTS,
@@ -34,6 +36,11 @@ from ...taxonomy import (
     VISIBILITIES,
 )
 
+# Persons at risk and protection follow-up (docs/data-formats.md, "Persons and requests"), restricted like the
+# names, last in COLUMNS: the key of the register's record each victim row names (aligned with victim_groups), and
+# the incident's first request for protection. Keys link one person's incidents and requests tell who asked the
+# State for protection, so no other format carries them.
+REGISTER_COLUMNS = ("victim_person_ids", "protection_requested_on", "protection_decision", "protection_decided_on")
 COLUMNS = (
     "ref",
     "title",
@@ -81,7 +88,10 @@ COLUMNS = (
     "perpetrator_involvement",
     "source_published_on",
     "source_reliability",
+    *REGISTER_COLUMNS,
 )
+# What the other formats (GeoJSON, HXL) carry: all but the register's columns, which stay in the canonical files.
+GENERAL_COLUMNS = COLUMNS[: -len(REGISTER_COLUMNS)]
 # Free text, which a spreadsheet could take for a formula: written through cells.neutralise
 # and read back through cells.restore. Codes, dates and numbers are never touched.
 TEXT_COLUMNS = frozenset(
@@ -233,7 +243,16 @@ def row_cells(row: CsvIncident) -> list[str]:
         _aligned([p.involvement for p in d.perpetrators], "direct"),
         _aligned([_iso(s.published_on) for s in d.sources], ""),
         _aligned([s.reliability for s in d.sources], "F"),
+        _aligned([v.person for v in d.victims], ""),
+        *_request_cells(d.requests[0] if d.requests else None),
     ]
+
+
+def _request_cells(request: RequestData | None) -> tuple[str, str, str]:
+    """The first request for protection (the others are kept on the incident's page only)."""
+    if request is None:
+        return "", "", ""
+    return _iso(request.filed_on), request.decision, _iso(request.decided_on)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -423,6 +442,7 @@ def parse_row(cells: dict[str, str], line: int, today: date) -> tuple[CsvInciden
         victims=_victims(r),
         sources=_sources(r, today),
         perpetrators=_perpetrators(r),
+        requests=_requests(r, today),
         killed=r.count("killed", r.text("killed")),
         injured=r.count("injured", r.text("injured")),
         detained=r.count("detained", r.text("detained")),
@@ -451,9 +471,10 @@ def _victims(r: _RowReader) -> list[VictimData]:
     names = r.aligned("victim_names", "victim_groups", n, limit=200)
     organisations = r.aligned("victim_organisations", "victim_groups", n, limit=200)
     indigenous, lgbtiq, woman_defender = (r.flags(f"victim_{flag}", "victim_groups", n) for flag in _VICTIM_FLAGS)
+    keys = [_key(r, key) if key else "" for key in r.aligned("victim_person_ids", "victim_groups", n)]
     victims = []
-    for group, count, gender, name, organisation, is_indigenous, is_lgbtiq, is_woman_defender in zip(
-        groups, counts, genders, names, organisations, indigenous, lgbtiq, woman_defender, strict=False
+    for group, count, gender, name, organisation, is_indigenous, is_lgbtiq, is_woman_defender, key in zip(
+        groups, counts, genders, names, organisations, indigenous, lgbtiq, woman_defender, keys, strict=False
     ):
         r.checked_code("victim_gender", gender, GENDERS)
         victims.append(
@@ -466,9 +487,57 @@ def _victims(r: _RowReader) -> list[VictimData]:
                 indigenous=is_indigenous,
                 lgbtiq=is_lgbtiq,
                 woman_defender=is_woman_defender,
+                person=key,
             )
         )
     return victims
+
+
+def _key(r: _RowReader, entry: str) -> str:
+    """A person's key as stored (upper case), or "" for none. Whether a keyed row's count may
+    be other than 1 depends on the stored record, so the importer checks that."""
+    key = normalise_key(entry)
+    if key and (problem := key_problem(key)):
+        r.error("victim_person_ids", problem)
+    return key
+
+
+def _requests(r: _RowReader, today: date) -> list[RequestData]:
+    """The incident's first request for protection, or none when its three cells are empty;
+    a decision with no date left empty is pending."""
+    filed_text, decision, decided_text = (
+        r.text("protection_requested_on"),
+        r.text("protection_decision"),
+        r.text("protection_decided_on"),
+    )
+    if not (filed_text or decision or decided_text):
+        return []
+    filed = r.day("protection_requested_on", filed_text, today)
+    decision = r.checked_code("protection_decision", decision, DECISIONS)
+    decided = r.day("protection_decided_on", decided_text, today)
+    if not filed_text:
+        r.error(
+            "protection_requested_on",
+            _("give the date the request for protection was filed, or leave its decision and decision date empty"),
+        )
+        return []
+    if decided and filed and decided < filed:
+        r.error(
+            "protection_decided_on",
+            _(
+                "the decision date %(decided)s is before the date the request was filed, %(filed)s",
+                decided=decided.isoformat(),
+                filed=filed.isoformat(),
+            ),
+        )
+    if decided and decision in ("", "pending"):
+        r.error(
+            "protection_decision",
+            _("a request with a decision date is not pending: write granted or refused, or leave the date empty"),
+        )
+    if filed is None or decision not in ("", *DECISIONS):
+        return []
+    return [RequestData(filed_on=filed, decision=decision or "pending", decided_on=decided)]
 
 
 def _perpetrators(r: _RowReader) -> list[PerpetratorData]:

@@ -1,5 +1,6 @@
 """The comma-separated formats: the canonical CSV (docs/data-formats.md), the same with a second
-header row of HXL hashtags, and ACLED's columns and codes.
+header row of HXL hashtags (without persons' keys and requests for protection, which only the
+canonical CSV carries), and ACLED's columns and codes.
 
 Rows are written through one csv.writer into a small buffer that is emptied every
 FLUSH_ROWS rows. Text cells are neutralised against formula injection (cells.py): these
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 
 from ...cells import neutralise
-from .csv_format import COLUMNS, CsvIncident, format_row
+from .csv_format import COLUMNS, GENERAL_COLUMNS, CsvIncident, format_row
 
 FLUSH_ROWS = 1000
 
@@ -91,7 +92,10 @@ def canonical_csv(rows: Iterable[CsvIncident]) -> Iterator[bytes]:
 
 def hxl_csv(rows: Iterable[CsvIncident]) -> Iterator[bytes]:
     """The canonical CSV with the hashtag row under the header, where HXL tools look for it."""
-    return csv_bytes(chain([COLUMNS, [HXL_TAGS[name] for name in COLUMNS]], map(format_row, rows)))
+    n = len(GENERAL_COLUMNS)
+    return csv_bytes(
+        chain([GENERAL_COLUMNS, [HXL_TAGS[name] for name in GENERAL_COLUMNS]], (format_row(row)[:n] for row in rows))
+    )
 
 
 def acled_csv(rows: Iterable[CsvIncident]) -> Iterator[bytes]:

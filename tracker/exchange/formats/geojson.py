@@ -3,7 +3,8 @@ longitude, latitude order, or no geometry when the reader may not know where it 
 
 RFC 7946 has no "crs" member: WGS84 is implied, and GDAL (so geopandas and QGIS) reads the
 file as EPSG:4326. Properties are the canonical columns, lists `;`-joined as in the CSV, so
-GIS tools get plain string fields; numbers are numbers. The collection is written one
+GIS tools get plain string fields; numbers are numbers. Persons' keys and requests for
+protection are not among them (csv_format.GENERAL_COLUMNS). The collection is written one
 feature at a time, never as a whole document.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
-from .csv_format import COLUMNS, CsvIncident, row_cells
+from .csv_format import GENERAL_COLUMNS, CsvIncident, row_cells
 from .values import typed
 
 FLUSH_FEATURES = 1000
@@ -37,7 +38,8 @@ def _joined(lines: list[str], first: bool) -> bytes:
 
 
 def _feature(row: CsvIncident) -> dict:
-    properties = dict(zip(COLUMNS, typed(row_cells(row)), strict=True))
+    cells = row_cells(row)[: len(GENERAL_COLUMNS)]
+    properties = dict(zip(GENERAL_COLUMNS, typed(cells, columns=GENERAL_COLUMNS), strict=True))
     lat, lon = properties.pop("latitude"), properties.pop("longitude")
     geometry = None if lat is None else {"type": "Point", "coordinates": [lon, lat]}
     return {"type": "Feature", "id": row.ref, "geometry": geometry, "properties": properties}

@@ -16,9 +16,11 @@ NUMBERS: dict[str, Callable[[str], object]] = {
 }
 
 
-def typed(cells: Sequence[str], converters: dict[str, Callable[[str], object]] = NUMBERS) -> list:
-    """The cells of a row (COLUMNS order) converted where `converters` says; empty → None."""
+def typed(
+    cells: Sequence[str], converters: dict[str, Callable[[str], object]] = NUMBERS, columns: Sequence[str] = COLUMNS
+) -> list:
+    """The cells of a row (`columns` order) converted where `converters` says; empty → None."""
     return [
         None if cell == "" else converters[name](cell) if name in converters else cell
-        for name, cell in zip(COLUMNS, cells, strict=True)
+        for name, cell in zip(columns, cells, strict=True)
     ]

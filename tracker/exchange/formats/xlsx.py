@@ -21,7 +21,8 @@ from .values import NUMBERS, typed
 SHEET_ROWS = 1_048_576 - 1  # Excel's limit, less the header
 CHUNK = 1 << 16
 # real dates for the one-date columns; `source_published_on` is a list, kept as text like `victim_count`
-_CONVERTERS = {**NUMBERS, "date": date.fromisoformat, "end_date": date.fromisoformat}
+_DATES = ("date", "end_date", "protection_requested_on", "protection_decided_on")
+_CONVERTERS = {**NUMBERS, **dict.fromkeys(_DATES, date.fromisoformat)}
 
 
 def encode(rows: Iterable[CsvIncident]) -> Iterator[bytes]:
