@@ -44,11 +44,10 @@ from ..models import (
     Source,
     Victim,
 )
-from ..persons.service import PersonData, survivor_keys
+from ..persons.service import described_by, new_kind, survivor_keys
 from ..search_index import index_incidents
 from ..security import can_review
 from ..sqlite_settings import refresh_statistics
-from ..taxonomy import ORGANISATION_GROUPS
 from ..timeutil import utcnow
 from .formats import acled
 from .formats.csv_format import CsvIncident, Problem, check_header, parse_row
@@ -366,7 +365,7 @@ def _check_counts(rows: list[tuple[_Parsed, CsvIncident]], plan: _Plan) -> Itera
             if victim.person in stored:
                 kind = stored[victim.person][1]
             else:
-                made = "organisation" if victim.group in ORGANISATION_GROUPS else "person"
+                made = new_kind(victim.group)
                 kind = plan.new_kinds.setdefault(victim.person, made) if not parsed.errors else made
             if kind == "person" and victim.count != 1:
                 yield (
@@ -554,18 +553,7 @@ def _add_persons(first: dict[str, tuple[VictimData, str]], creator: int | None, 
     """INSERT a record for each key, with the "created" line of its history."""
     records = []
     for key, (victim, admin1) in first.items():
-        data = PersonData(
-            key=key,
-            name=victim.name,
-            kind="organisation" if victim.group in ORGANISATION_GROUPS else "person",
-            groups=[victim.group],
-            gender=victim.gender,
-            indigenous=victim.indigenous,
-            woman_defender=victim.woman_defender,
-            lgbtiq=victim.lgbtiq,
-            community=victim.organisation,
-            admin1=admin1,
-        )
+        data = described_by(key, victim, admin1)
         records.append(
             {
                 **vars(data),

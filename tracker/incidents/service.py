@@ -31,11 +31,11 @@ from ..models import (
     StatusChange,
     Victim,
 )
-from ..persons.service import normalise_key, persons_for_rows, survivor_keys
+from ..persons.service import new_kind, normalise_key, persons_for_rows, survivor_keys
 from ..regions.service import placed_names
 from ..search_index import index_incidents
 from ..security import can_record, can_review, incident_access, is_owner, role_of
-from ..taxonomy import ORGANISATION_GROUPS, REPORTABLE_STATUSES, STATUSES
+from ..taxonomy import REPORTABLE_STATUSES, STATUSES
 from ..timeutil import utcnow
 from . import receipts
 from .data import SCALAR_FIELDS, IncidentData, PerpetratorData, RequestData, SourceData, VictimData
@@ -212,7 +212,7 @@ def link_persons(data: IncidentData) -> None:
     stored = survivor_keys([v.person for v in data.victims if v.person])
     for v in data.victims:
         if v.person:
-            new = (normalise_key(v.person), "organisation" if v.group in ORGANISATION_GROUPS else "person")
+            new = (normalise_key(v.person), new_kind(v.group))
             v.person, kind = stored.get(normalise_key(v.person), new)
             if kind == "person":
                 v.count = 1

@@ -303,23 +303,30 @@ def persons_for_rows(rows: Iterable[Any], user, admin1: str = "", audited: bool 
         if key in stored:
             found[key] = survivor(stored[key])
             continue
-        found[key] = create_person(
-            PersonData(
-                key=key,
-                name=row.name,
-                kind="organisation" if row.group in ORGANISATION_GROUPS else "person",
-                groups=[row.group],
-                gender=row.gender,
-                indigenous=row.indigenous,
-                woman_defender=row.woman_defender,
-                lgbtiq=row.lgbtiq,
-                community=row.organisation,
-                admin1=admin1,
-            ),
-            user,
-            audited,
-        )
+        found[key] = create_person(described_by(key, row, admin1), user, audited)
     return found
+
+
+def new_kind(group: str) -> str:
+    """The kind of record a new key makes on a victim row of `group`."""
+    return "organisation" if group in ORGANISATION_GROUPS else "person"
+
+
+def described_by(key: str, row: Any, admin1: str) -> PersonData:
+    """A new record as the first victim row naming its key describes it (an organisation when the
+    row's group is one), in the department of the row's incident: the form and imports alike."""
+    return PersonData(
+        key=key,
+        name=row.name,
+        kind=new_kind(row.group),
+        groups=[row.group],
+        gender=row.gender,
+        indigenous=row.indigenous,
+        woman_defender=row.woman_defender,
+        lgbtiq=row.lgbtiq,
+        community=row.organisation,
+        admin1=admin1,
+    )
 
 
 # --- merging ------------------------------------------------------------------------------------
