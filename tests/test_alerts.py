@@ -186,11 +186,12 @@ def test_each_alert_links_its_incidents_and_persons_and_is_dated_by_its_latest_e
     assert [a.kind for a in alerts.compute(TODAY)][:3] == ["measures_ending", "measures_ending", "pending_request"]
 
 
-def test_near_misses_raise_nothing(app, scenario):
+def test_near_misses_raise_nothing(app, users, scenario):
     """91 days apart, a rejected incident, a threat after the attack, a threat and an attack in one
     incident, a family without a threat, a request pending 15 days exactly, measures ending in 31 days."""
     i, p = scenario["incidents"], scenario["persons"]
-    found = alerts.compute(TODAY)
+    found = alerts.describe(alerts.compute(TODAY), users["reviewer"])
+    assert found and all(a.incident_ids for a in found)
     quiet = {p[k] for k in ("DEF-B", "DEF-D", "DEF-F", "DEF-H", "DEF-J", "DEF-L")}
     assert not [a.key for a in found if quiet & set(a.person_ids)]
     ignored = {i[k] for k in ("pending 15", "pending rejected", "ends in 31", "ended", "refused", "family unkeyed")}

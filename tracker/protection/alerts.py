@@ -188,9 +188,8 @@ def _linked_copy() -> Iterator[sa.Table]:
     linked = (
         sa.select(Victim.person_id, Victim.incident_id, day, Incident.violation_bits, Incident.victim_group_bits)
         .join(Incident, Incident.id == Victim.incident_id)
-        # "> 0" rather than IS NOT NULL (ids start at 1): with the latter SQLite guesses more rows
-        # and filters each incident lookup through a Bloom filter first, twice as slow here
-        .where(Victim.person_id > 0, Incident.status != "rejected")
+        # read from ix_victims_incident_person_group_count alone, in the incidents' order
+        .where(Victim.person_id.is_not(None), Incident.status != "rejected")
         .distinct()
     )
     connection.execute(LINKED.insert().from_select(list(LINKED.c.keys()), linked))
