@@ -4,8 +4,10 @@ an app bound to one, and a plain-text table."""
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -168,6 +170,17 @@ def log_in_page(page, email: str) -> None:
     page.fill("#password", PASSWORD)
     with page.expect_navigation():
         page.click("main form button[type=submit]")
+
+
+def median_ms(run, repeat: int) -> tuple[float, object]:
+    """The median of `repeat` timed runs after a warm-up run, whose result is returned."""
+    result = run()
+    samples = []
+    for _repeat in range(repeat):
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples), result
 
 
 def analyze() -> None:

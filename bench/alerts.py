@@ -21,15 +21,13 @@ after one warm-up run.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from _common import analyze, databases, demo_csv, loaded_app, print_table, reviewer_client
+from _common import analyze, databases, demo_csv, loaded_app, median_ms, print_table, reviewer_client
 
 from tracker.extensions import db
 from tracker.models import Incident, Person, ProtectionRequest, Victim
@@ -37,16 +35,6 @@ from tracker.protection import alerts
 from tracker.taxonomy import DEFENDER_GROUPS
 
 KEY_PREFIX = "BENCH-"
-
-
-def median_ms(run, repeat: int) -> tuple[float, object]:
-    result = run()
-    samples = []
-    for _repeat in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples), result
 
 
 def link_persons(share: float, today: date) -> None:
@@ -100,13 +88,7 @@ def link_persons(share: float, today: date) -> None:
     if requests:
         db.session.execute(sa.insert(ProtectionRequest), requests)
     print(f"  {len(requests):,} requests")
-    db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("VACUUM ANALYZE"))
-    else:
-        db.session.execute(sa.text("ANALYZE"))
-        db.session.commit()
+    analyze()
 
 
 def naive_alerts(today: date, repeat_days: int, pending_days: int, ending_days: int) -> set[str]:

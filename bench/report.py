@@ -23,7 +23,7 @@ from unittest import mock
 
 import pandas as pd
 import sqlalchemy as sa
-from _common import REVIEWER, databases, demo_csv, loaded_app, print_table
+from _common import REVIEWER, databases, demo_csv, loaded_app, median_ms, print_table
 
 from tracker.config import PERU_REGION_GROUPS
 from tracker.counts.service import build_report
@@ -33,16 +33,6 @@ from tracker.models import Person, ProtectionRequest, User, Victim
 from tracker.taxonomy import DEFENDER_GROUPS, REPORTABLE_STATUSES, SECTIONS
 
 PERIODS = {"2023": (date(2023, 1, 1), date(2023, 12, 31)), "2022-2025": (date(2022, 1, 1), date(2025, 12, 31))}
-
-
-def median_ms(run, repeat: int) -> tuple[float, object]:
-    result = run()
-    samples = []
-    for _repeat in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples), result
 
 
 def paired_ms(run, baseline, repeat: int) -> tuple[float, float, object]:
