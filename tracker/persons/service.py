@@ -125,10 +125,11 @@ def survivor_keys(keys: Iterable[str]) -> dict[str, tuple[str, str]]:
     wanted = list({normalise_key(k) for k in keys})
     if not wanted:
         return {}
-    return {
-        p.key: (survivor(p).key, survivor(p).kind)
-        for p in db.session.scalars(sa.select(Person).where(Person.key.in_(wanted)))
-    }
+    found = {}
+    for person in db.session.scalars(sa.select(Person).where(Person.key.in_(wanted))):
+        kept = survivor(person)  # walks the merges once per key
+        found[person.key] = (kept.key, kept.kind)
+    return found
 
 
 def visible_person(user, key: str) -> Person:
